@@ -1,0 +1,106 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { and, eq, gt, isNull, sql } from 'drizzle-orm';
+import type { Tx } from '../db/client.js';
+import { departments, sessions, users } from '../db/schema.js';
+import type { Actor, Role } from '../permissions.js';
+
+export interface AuthUser extends Actor {
+  email: string;
+  name: string;
+  role: Role;
+  departmentName: string | null;
+  mustChangePassword: boolean;
+  twoFactorEnabled: boolean;
+}
+
+export interface AuthSession {
+  user: AuthUser;
+  session: { id: string; expiresAt: Date; twoFactorVerified: boolean };
+}
+
+export const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+
+/** Opens a session and returns the opaque token; only its SHA-256 is stored. */
+export async function createSession(
+  db: Tx,
+  input: { userId: string; hospitalId: string; hours: number; ip: string | null; userAgent: string | null; twoFactorVerified: boolean },
+): Promise<{ token: string; sessionId: string; expiresAt: Date }> {
+  const token = randomBytes(32).toString('base64url');
+  const expiresAt = new Date(Date.now() + input.hours * 3_600_000);
+  const [row] = await db
+    .insert(sessions)
+    .values({
+      userId: input.userId,
+      hospitalId: input.hospitalId,
+      tokenHash: hashToken(token),
+      expiresAt,
+      ipAddress: input.ip,
+      userAgent: input.userAgent,
+      twoFactorVerified: input.twoFactorVerified,
+    })
+    .returning({ id: sessions.id });
+  return { token, sessionId: (row as { id: string }).id, expiresAt };
+}
+
+const TOUCH_EVERY_MS = 60_000;
+
+/**
+ * The live session for a token, or null when unknown, revoked, expired, idle too long or the user is
+ * deactivated. Refreshes last-seen at most once a minute so busy boards do not write on every call.
+ */
+export async function resolveSession(db: Tx, token: string, idleMinutes: number): Promise<AuthSession | null> {
+  if (token.length > 256) return null;
+  const [row] = await db
+    .select({
+      sessionId: sessions.id,
+      expiresAt: sessions.expiresAt,
+      lastSeenAt: sessions.lastSeenAt,
+      twoFactorVerified: sessions.twoFactorVerified,
+      id: users.id,
+      hospitalId: users.hospitalId,
+      departmentId: users.departmentId,
+      departmentName: departments.name,
+      role: users.role,
+      email: users.email,
+      name: users.name,
+      mustChangePassword: users.mustChangePassword,
+      twoFactorEnabled: users.twoFactorEnabled,
+    })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .leftJoin(departments, eq(departments.id, users.departmentId))
+    .where(
+      and(
+        eq(sessions.tokenHash, hashToken(token)),
+        isNull(sessions.revokedAt),
+        gt(sessions.expiresAt, sql`now()`),
+        gt(sessions.lastSeenAt, sql`now() - make_interval(mins => ${idleMinutes})`),
+        eq(users.isActive, true),
+      ),
+    )
+    .limit(1);
+  if (!row) return null;
+  if (Date.now() - row.lastSeenAt.getTime() > TOUCH_EVERY_MS) {
+    await db.update(sessions).set({ lastSeenAt: sql`now()` }).where(eq(sessions.id, row.sessionId));
+  }
+  const { sessionId, expiresAt, lastSeenAt: _seen, twoFactorVerified, ...user } = row;
+  return { user, session: { id: sessionId, expiresAt, twoFactorVerified } };
+}
+
+/** Revokes sessions; returns the ids revoked (so live sockets can be closed). */
+export async function revokeSessions(
+  db: Tx,
+  where: { userId: string; exceptSessionId?: string } | { sessionId: string },
+  reason: string,
+): Promise<string[]> {
+  const cond =
+    'sessionId' in where
+      ? eq(sessions.id, where.sessionId)
+      : and(eq(sessions.userId, where.userId), where.exceptSessionId ? sql`${sessions.id} <> ${where.exceptSessionId}` : undefined);
+  const rows = await db
+    .update(sessions)
+    .set({ revokedAt: sql`now()`, revokedReason: reason })
+    .where(and(cond, isNull(sessions.revokedAt)))
+    .returning({ id: sessions.id });
+  return rows.map((r) => r.id);
+}

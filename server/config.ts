@@ -1,0 +1,149 @@
+import { z } from 'zod';
+
+export const profiles = ['development', 'test', 'staging', 'production'] as const;
+export type Profile = (typeof profiles)[number];
+
+/** The development key is public (it is in this file); production refuses it. */
+export const DEVELOPMENT_TOTP_KEY = Buffer.alloc(32, 'clarion-development-key').toString('base64');
+export const DEVELOPMENT_TOKEN_SECRET = 'clarion-development-token-secret-do-not-use';
+
+/** Per-profile defaults, from the specification's environment settings. */
+const profileDefaults: Record<
+  Profile,
+  {
+    poolMin: number;
+    poolMax: number;
+    connectionTimeoutMs: number;
+    idleTimeoutMs: number;
+    statementTimeoutMs: number;
+    pgSsl: 'disable' | 'require' | 'verify-full';
+    logLevel: string;
+  }
+> = {
+  development: { poolMin: 2, poolMax: 10, connectionTimeoutMs: 10_000, idleTimeoutMs: 30_000, statementTimeoutMs: 30_000, pgSsl: 'disable', logLevel: 'info' },
+  test: { poolMin: 0, poolMax: 4, connectionTimeoutMs: 10_000, idleTimeoutMs: 5_000, statementTimeoutMs: 30_000, pgSsl: 'disable', logLevel: 'warn' },
+  staging: { poolMin: 2, poolMax: 15, connectionTimeoutMs: 30_000, idleTimeoutMs: 30_000, statementTimeoutMs: 15_000, pgSsl: 'require', logLevel: 'info' },
+  production: { poolMin: 5, poolMax: 25, connectionTimeoutMs: 30_000, idleTimeoutMs: 30_000, statementTimeoutMs: 15_000, pgSsl: 'verify-full', logLevel: 'info' },
+};
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
+const opt = <T extends z.ZodType>(schema: T) => z.preprocess(emptyAsUndefined, schema.optional());
+
+const envSchema = z.object({
+  CLARION_ENV: opt(z.enum(profiles)),
+  NODE_ENV: opt(z.string()),
+  DATABASE_URL: opt(z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' })),
+  REDIS_URL: opt(z.url({ protocol: /^rediss?$/, error: 'must be a redis:// URL' })),
+  REDIS_KEY_PREFIX: opt(z.string().regex(/^[a-zA-Z0-9_-]+$/, 'letters, digits, _ and - only')),
+  PORT: opt(int(0, 65535)),
+  HOST: opt(z.string().min(1)),
+  PUBLIC_URL: opt(z.url()),
+  LOG_LEVEL: opt(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])),
+  TOTP_ENCRYPTION_KEY: opt(z.string()),
+  TOKEN_SIGNING_SECRET: opt(z.string()),
+  DB_POOL_MIN: opt(int(0, 500)),
+  DB_POOL_MAX: opt(int(1, 500)),
+  DB_CONNECTION_TIMEOUT_MS: opt(int(100, 600_000)),
+  DB_STATEMENT_TIMEOUT_MS: opt(int(100, 3_600_000)),
+  DB_SSL: opt(z.enum(['disable', 'require', 'verify-full'])),
+  DB_SSL_CA_FILE: opt(z.string()),
+  SLOW_QUERY_MS: opt(int(1, 600_000)),
+  TRUST_PROXY_HOPS: opt(int(0, 10)),
+  LOCKOUT_THRESHOLD: opt(int(1, 100)),
+  LOCKOUT_MINUTES: opt(int(1, 24 * 60)),
+  SESSION_IDLE_MINUTES: opt(int(1, 24 * 60)),
+  LOGIN_RATE_LIMIT_PER_MINUTE: opt(int(1, 10_000)),
+  EXPORT_DIR: opt(z.string().min(1)),
+  EXPORT_RETENTION_DAYS: opt(int(1, 3650)),
+  EVENT_RETENTION_DAYS: opt(int(1, 3650)),
+  WEB_DIST_DIR: opt(z.string().min(1)),
+});
+
+const secretKey = z
+  .string()
+  .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64-encoded (openssl rand -base64 32)');
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(source: Record<string, string | undefined> = process.env) {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const env = parsed.data;
+  const profile: Profile =
+    env.CLARION_ENV ?? (env.NODE_ENV === 'production' ? 'production' : env.NODE_ENV === 'test' ? 'test' : 'development');
+  const d = profileDefaults[profile];
+  const strict = profile === 'production' || profile === 'staging';
+  const problems: string[] = [];
+
+  const totpKey = env.TOTP_ENCRYPTION_KEY ?? (strict ? undefined : DEVELOPMENT_TOTP_KEY);
+  if (!totpKey) problems.push(`TOTP_ENCRYPTION_KEY: required in ${profile} (openssl rand -base64 32)`);
+  else if (!secretKey.safeParse(totpKey).success) problems.push('TOTP_ENCRYPTION_KEY: must be 32 bytes, base64-encoded');
+  else if (strict && totpKey === DEVELOPMENT_TOTP_KEY) problems.push(`TOTP_ENCRYPTION_KEY: the development key is refused in ${profile}`);
+
+  const tokenSecret = env.TOKEN_SIGNING_SECRET ?? (strict ? undefined : DEVELOPMENT_TOKEN_SECRET);
+  if (!tokenSecret) problems.push(`TOKEN_SIGNING_SECRET: required in ${profile} (at least 32 characters)`);
+  else if (tokenSecret.length < 32) problems.push('TOKEN_SIGNING_SECRET: must be at least 32 characters');
+  else if (strict && tokenSecret === DEVELOPMENT_TOKEN_SECRET) problems.push(`TOKEN_SIGNING_SECRET: the development secret is refused in ${profile}`);
+
+  if (strict && !env.DATABASE_URL) problems.push(`DATABASE_URL: required in ${profile}`);
+  if (strict && !env.REDIS_URL) problems.push(`REDIS_URL: required in ${profile}`);
+  const poolMin = env.DB_POOL_MIN ?? d.poolMin;
+  const poolMax = env.DB_POOL_MAX ?? d.poolMax;
+  if (poolMin > poolMax) problems.push(`DB_POOL_MIN (${poolMin}) must not exceed DB_POOL_MAX (${poolMax})`);
+  if (problems.length) throw new ConfigError(problems);
+
+  const redisUrl = new URL(env.REDIS_URL ?? 'redis://127.0.0.1:6379/0');
+  const redisDb = Number(redisUrl.pathname.replace('/', '') || '0');
+  if (!Number.isInteger(redisDb) || redisDb < 0) throw new ConfigError([`REDIS_URL: bad database index "${redisUrl.pathname}"`]);
+  const port = env.PORT ?? 3000;
+
+  return {
+    profile,
+    isProduction: profile === 'production',
+    port,
+    host: env.HOST ?? '0.0.0.0',
+    publicUrl: env.PUBLIC_URL ?? `http://localhost:${port}`,
+    logLevel: env.LOG_LEVEL ?? d.logLevel,
+    database: {
+      url: env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/clarion',
+      poolMin,
+      poolMax,
+      connectionTimeoutMs: env.DB_CONNECTION_TIMEOUT_MS ?? d.connectionTimeoutMs,
+      idleTimeoutMs: d.idleTimeoutMs,
+      statementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS ?? d.statementTimeoutMs,
+      ssl: env.DB_SSL ?? d.pgSsl,
+      sslCaFile: env.DB_SSL_CA_FILE,
+      slowQueryMs: env.SLOW_QUERY_MS ?? 200,
+    },
+    redis: {
+      host: redisUrl.hostname || '127.0.0.1',
+      port: Number(redisUrl.port || 6379),
+      db: redisDb,
+      username: redisUrl.username ? decodeURIComponent(redisUrl.username) : undefined,
+      password: redisUrl.password ? decodeURIComponent(redisUrl.password) : undefined,
+      tls: redisUrl.protocol === 'rediss:',
+      keyPrefix: env.REDIS_KEY_PREFIX ?? 'clarion',
+    },
+    secrets: { totpKey: Buffer.from(totpKey as string, 'base64'), tokenSecret: tokenSecret as string },
+    auth: {
+      lockoutThreshold: env.LOCKOUT_THRESHOLD ?? 5,
+      lockoutMinutes: env.LOCKOUT_MINUTES ?? 15,
+      sessionIdleMinutes: env.SESSION_IDLE_MINUTES ?? 12 * 60,
+      loginRateLimitPerMinute: env.LOGIN_RATE_LIMIT_PER_MINUTE ?? 20,
+      trustProxyHops: env.TRUST_PROXY_HOPS ?? 0,
+    },
+    exports: { dir: env.EXPORT_DIR ?? './var/exports', retentionDays: env.EXPORT_RETENTION_DAYS ?? 7 },
+    events: { retentionDays: env.EVENT_RETENTION_DAYS ?? 30 },
+    webDistDir: env.WEB_DIST_DIR ?? './web/dist',
+  };
+}
+
+export type Config = ReturnType<typeof loadConfig>;

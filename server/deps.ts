@@ -1,0 +1,31 @@
+import type pg from 'pg';
+import type { Config } from './config.js';
+import { createDatabase, createPool, type Database, watchPool } from './db/client.js';
+import type { Logger } from './logger.js';
+import { createFastFailRedis, type Redis } from './redis.js';
+
+/**
+ * The dependency container: built once per process (server or worker) and handed to services,
+ * which take what they need as arguments so the worker and the tests reuse them unchanged.
+ */
+export interface AppDeps {
+  config: Config;
+  log: Logger;
+  pool: pg.Pool;
+  db: Database;
+  /** Request-path Redis: fails fast while Redis is down instead of queueing. */
+  redis: Redis;
+}
+
+export function createDeps(config: Config, log: Logger): AppDeps {
+  const pool = createPool(config);
+  watchPool(pool, log);
+  const redis = createFastFailRedis(config.redis, 'clarion-app');
+  redis.on('error', (err) => log.debug({ err: err.message }, 'redis connection error'));
+  return { config, log, pool, db: createDatabase(pool), redis };
+}
+
+export async function closeDeps(deps: AppDeps): Promise<void> {
+  deps.redis.disconnect();
+  await deps.pool.end();
+}

@@ -1,0 +1,46 @@
+import { readdirSync } from 'node:fs';
+import { sql } from 'drizzle-orm';
+import type { AppDeps } from '../deps.js';
+
+export interface Readiness {
+  ok: boolean;
+  checks: Record<string, { ok: boolean; detail?: string; ms: number }>;
+}
+
+const MIGRATIONS_DIR = new URL('../../migrations', import.meta.url).pathname;
+const expectedMigrations = readdirSync(MIGRATIONS_DIR).filter((f) => /^\d{4}_[a-z0-9_]+\.sql$/.test(f)).length;
+
+async function timed(fn: () => Promise<string | undefined>): Promise<{ ok: boolean; detail?: string; ms: number }> {
+  const started = performance.now();
+  try {
+    const detail = await Promise.race([
+      fn(),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out after 2s')), 2_000).unref()),
+    ]);
+    return { ok: true, ms: Math.round(performance.now() - started), ...(detail ? { detail } : {}) };
+  } catch (err) {
+    return { ok: false, ms: Math.round(performance.now() - started), detail: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+/** What the load balancer asks before sending traffic: Postgres, Redis, and migrations current. */
+export async function checkReadiness(deps: Pick<AppDeps, 'db' | 'redis'>): Promise<Readiness> {
+  const [postgres, redis, migrations] = await Promise.all([
+    timed(async () => {
+      await deps.db.execute(sql`SELECT 1`);
+      return undefined;
+    }),
+    timed(async () => {
+      const pong = await deps.redis.ping();
+      if (pong !== 'PONG') throw new Error(`unexpected reply ${pong}`);
+      return undefined;
+    }),
+    timed(async () => {
+      const { rows } = await deps.db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM clarion_migrations`);
+      const applied = rows[0]?.n ?? 0;
+      if (applied !== expectedMigrations) throw new Error(`${applied} of ${expectedMigrations} migrations applied`);
+      return `${applied} applied`;
+    }),
+  ]);
+  return { ok: postgres.ok && redis.ok && migrations.ok, checks: { postgres, redis, migrations } };
+}

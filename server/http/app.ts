@@ -1,0 +1,89 @@
+import { existsSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createHTTPHandler } from '@trpc/server/adapters/standalone';
+import { applyWSSHandler } from '@trpc/server/adapters/ws';
+import sirv from 'sirv';
+import { WebSocketServer } from 'ws';
+import type { AppDeps } from '../deps.js';
+import { checkReadiness } from '../health/service.js';
+import { appRouter } from '../router.js';
+import { createHttpContextFactory, createWsContextFactory } from '../trpc/context.js';
+
+export const MAX_BODY_BYTES = 1_000_000;
+
+export interface App {
+  server: Server;
+  wss: WebSocketServer;
+  /** Tells WebSocket clients to reconnect elsewhere, then stops accepting and closes. */
+  close(): Promise<void>;
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body));
+}
+
+export function createApp(deps: AppDeps): App {
+  const trpc = createHTTPHandler({
+    router: appRouter,
+    basePath: '/trpc/',
+    maxBodySize: MAX_BODY_BYTES,
+    createContext: createHttpContextFactory(deps),
+  });
+  const webDir = deps.config.webDistDir;
+  // The built web app, in every profile, whenever it has been built (SPA fallback to index.html).
+  const web = existsSync(`${webDir}/index.html`) ? sirv(webDir, { single: true, etag: true, gzip: true }) : undefined;
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (path === '/healthz') return json(res, 200, { status: 'ok' });
+    if (path === '/readyz') {
+      const ready = await checkReadiness(deps);
+      return json(res, ready.ok ? 200 : 503, ready);
+    }
+    if (path === '/trpc' || path.startsWith('/trpc/')) return trpc(req, res);
+    if (web && (req.method === 'GET' || req.method === 'HEAD')) return web(req, res, () => json(res, 404, { error: 'not found' }));
+    return json(res, 404, { error: 'not found' });
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err) => {
+      deps.log.error({ err }, 'http handler failed');
+      if (!res.headersSent) json(res, 500, { error: 'internal error' });
+      else res.end();
+    });
+  });
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY_BYTES });
+  server.on('upgrade', (req, socket, head) => {
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== '/trpc' && path !== '/trpc/') {
+      socket.destroy();
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  });
+  const wsHandler = applyWSSHandler({
+    wss,
+    router: appRouter,
+    createContext: createWsContextFactory(deps),
+    keepAlive: { enabled: true, pingMs: 15_000, pongWaitMs: 5_000 },
+  });
+
+  return {
+    server,
+    wss,
+    async close() {
+      wsHandler.broadcastReconnectNotification();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        setTimeout(() => {
+          for (const client of wss.clients) client.terminate();
+          server.closeAllConnections();
+        }, 1_000).unref();
+      });
+      wss.close();
+    },
+  };
+}

@@ -1,0 +1,67 @@
+import type { roles } from './db/schema.js';
+import { forbidden } from './errors.js';
+
+export type Role = (typeof roles)[number];
+
+export const permissionNames = [
+  'alert.create',
+  'alert.viewHospital', // see every alert of the hospital (else: own department only)
+  'alert.respond', // acknowledge, resolve, decline
+  'alert.escalate',
+  'alert.cancelOwn',
+  'alert.cancelAny',
+  'alert.update',
+  'user.manage',
+  'department.manage',
+  'settings.manage',
+  'audit.view',
+  'audit.export',
+  'presence.view',
+] as const;
+export type Permission = (typeof permissionNames)[number];
+
+/** The only place that says who may do what (DESIGN.md, "Who sees what"). */
+export const permissionMatrix: Record<Role, readonly Permission[]> = {
+  operator: ['alert.create', 'alert.viewHospital', 'alert.cancelOwn', 'alert.update', 'presence.view'],
+  nurse: ['alert.respond'],
+  doctor: ['alert.respond'],
+  head_doctor: ['alert.viewHospital', 'alert.respond', 'alert.escalate', 'alert.cancelOwn', 'alert.cancelAny', 'alert.update', 'presence.view'],
+  admin: [
+    'alert.create',
+    'alert.viewHospital',
+    'alert.respond',
+    'alert.escalate',
+    'alert.cancelOwn',
+    'alert.cancelAny',
+    'alert.update',
+    'user.manage',
+    'department.manage',
+    'settings.manage',
+    'audit.view',
+    'audit.export',
+    'presence.view',
+  ],
+};
+
+export function can(role: Role, permission: Permission): boolean {
+  return permissionMatrix[role].includes(permission);
+}
+
+export interface Actor {
+  id: string;
+  role: Role;
+  hospitalId: string;
+  departmentId: string | null;
+}
+
+/**
+ * Record-dependent rules. Callers have already loaded the record scoped to the actor's hospital,
+ * so a record of another hospital never gets here (it was NOT_FOUND).
+ */
+export function checkPermission(actor: Actor, permission: Permission, resource?: { createdBy?: string | null }): void {
+  if (permission === 'alert.cancelOwn' && can(actor.role, 'alert.cancelAny')) return;
+  if (!can(actor.role, permission)) throw forbidden();
+  if (permission === 'alert.cancelOwn' && resource && resource.createdBy !== actor.id) {
+    throw forbidden('You may cancel only alerts you raised');
+  }
+}

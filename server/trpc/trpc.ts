@@ -1,0 +1,61 @@
+import { initTRPC, TRPCError } from '@trpc/server';
+import { z } from 'zod';
+import { toTRPCError } from '../errors.js';
+import { type Permission, can } from '../permissions.js';
+import type { Context } from './context.js';
+
+const t = initTRPC.context<Context>().create({
+  errorFormatter({ shape, error, ctx }) {
+    const fieldErrors =
+      error.cause instanceof z.ZodError
+        ? (z.flattenError(error.cause).fieldErrors as Record<string, string[]>)
+        : (error.cause as { fieldErrors?: Record<string, string[]> } | undefined)?.fieldErrors;
+    const dev = ctx?.deps.config.profile === 'development';
+    const { stack: _stack, ...data } = shape.data;
+    return {
+      ...shape,
+      // A zod failure says what was wrong with which field; internal errors say nothing more.
+      message: error.code === 'INTERNAL_SERVER_ERROR' && !dev ? 'Internal error' : shape.message,
+      data: { ...data, ...(dev && shape.data.stack ? { stack: shape.data.stack } : {}), fieldErrors: fieldErrors ?? null },
+    };
+  },
+});
+
+/** Maps every thrown error in one place, and logs each call with its duration. */
+const observed = t.middleware(async ({ ctx, path, type, next }) => {
+  const started = performance.now();
+  const log = ctx.log.child({ procedure: path });
+  const result = await next({ ctx: { log } });
+  const ms = Math.round((performance.now() - started) * 10) / 10;
+  if (!result.ok) {
+    const mapped = toTRPCError(result.error);
+    if (mapped.code === 'INTERNAL_SERVER_ERROR') log.error({ err: result.error.cause ?? result.error, ms, type }, 'procedure failed');
+    else log.info({ code: mapped.code, ms, type }, 'procedure refused');
+    if (mapped !== result.error) return { ...result, error: mapped };
+  } else if (type !== 'subscription') {
+    log.debug({ ms, type }, 'procedure ok');
+  }
+  return result;
+});
+
+export const router = t.router;
+export const publicProcedure = t.procedure.use(observed);
+
+// Until they have done what they must, users may only reach the auth router (to change their password
+// or set up 2FA, see who they are, or log out).
+const gated = (path: string) => !path.startsWith('auth.');
+
+export const protectedProcedure = publicProcedure.use(({ ctx, path, next }) => {
+  if (!ctx.auth) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in to continue' });
+  if (ctx.auth.user.mustChangePassword && gated(path)) {
+    throw new TRPCError({ code: 'FORBIDDEN', message: 'Change your password before continuing' });
+  }
+  return next({ ctx: { auth: ctx.auth, log: ctx.log.child({ userId: ctx.auth.user.id }) } });
+});
+
+/** A procedure for a role permission, checked before the input is looked at (so it reveals nothing). */
+export const permissionProcedure = (permission: Permission) =>
+  protectedProcedure.use(({ ctx, next }) => {
+    if (!can(ctx.auth.user.role, permission)) throw new TRPCError({ code: 'FORBIDDEN', message: 'Your role may not do this' });
+    return next();
+  });
