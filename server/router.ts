@@ -1,8 +1,18 @@
+import { alertsRouter } from './alerts/router.js';
+import { auditRouter } from './audit/router.js';
+import { authRouter } from './auth/router.js';
 import { healthRouter } from './health/router.js';
+import { hospitalsRouter } from './hospitals/router.js';
 import { router } from './trpc/trpc.js';
+import { usersRouter } from './users/router.js';
 
 export const appRouter = router({
   health: healthRouter,
+  auth: authRouter,
+  users: usersRouter,
+  hospitals: hospitalsRouter,
+  audit: auditRouter,
+  alerts: alertsRouter,
 });
 
 export type AppRouter = typeof appRouter;
