@@ -1,3 +1,70 @@
-import { router } from '../trpc/trpc.js';
+import { auditContextOf } from '../trpc/context.js';
+import { permissionProcedure, protectedProcedure, router } from '../trpc/trpc.js';
+import {
+  alertIdInput,
+  alertSchema,
+  createAlertInput,
+  getActiveOutput,
+  getByIdOutput,
+  listAlertsInput,
+  listOutput,
+  onEventInput,
+} from './schemas.js';
+import {
+  acknowledgeAlert,
+  alertScope,
+  cancelAlert,
+  createAlert,
+  escalateAlert,
+  getActiveAlerts,
+  getAlertById,
+  listAlerts,
+  resolveAlert,
+} from './service.js';
+import { alertEventStream } from './subscription.js';
 
-export const alertsRouter = router({});
+export const alertsRouter = router({
+  create: permissionProcedure('alert.create')
+    .input(createAlertInput)
+    .output(alertSchema)
+    .mutation(({ ctx, input }) => createAlert(ctx.deps, ctx.auth.user, auditContextOf(ctx), input)),
+
+  getActive: protectedProcedure.output(getActiveOutput).query(({ ctx }) => getActiveAlerts(ctx.deps, ctx.auth.user)),
+
+  getById: protectedProcedure
+    .input(alertIdInput)
+    .output(getByIdOutput)
+    .query(({ ctx, input }) => getAlertById(ctx.deps, ctx.auth.user, input.alertId)),
+
+  list: protectedProcedure
+    .input(listAlertsInput)
+    .output(listOutput)
+    .query(({ ctx, input }) => listAlerts(ctx.deps, ctx.auth.user, input)),
+
+  acknowledge: permissionProcedure('alert.respond')
+    .input(alertIdInput)
+    .output(alertSchema)
+    .mutation(({ ctx, input }) => acknowledgeAlert(ctx.deps, ctx.auth.user, auditContextOf(ctx), input.alertId)),
+
+  resolve: permissionProcedure('alert.respond')
+    .input(alertIdInput)
+    .output(alertSchema)
+    .mutation(({ ctx, input }) => resolveAlert(ctx.deps, ctx.auth.user, auditContextOf(ctx), input.alertId)),
+
+  cancel: permissionProcedure('alert.cancelOwn')
+    .input(alertIdInput)
+    .output(alertSchema)
+    .mutation(({ ctx, input }) => cancelAlert(ctx.deps, ctx.auth.user, auditContextOf(ctx), input.alertId)),
+
+  escalate: permissionProcedure('alert.escalate')
+    .input(alertIdInput)
+    .output(alertSchema)
+    .mutation(async ({ ctx, input }) => {
+      const result = await escalateAlert(ctx.deps, alertScope(ctx.auth.user), auditContextOf(ctx), input.alertId, 'manual');
+      return (result as NonNullable<typeof result>).alert;
+    }),
+
+  onEvent: protectedProcedure.input(onEventInput).subscription(({ ctx, input, signal }) =>
+    alertEventStream({ deps: ctx.deps, hub: ctx.hub, auth: ctx.auth, lastEventId: input?.lastEventId, signal, socket: ctx.socket }),
+  ),
+});

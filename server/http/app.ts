@@ -6,6 +6,7 @@ import sirv from 'sirv';
 import { WebSocketServer } from 'ws';
 import type { AppDeps } from '../deps.js';
 import { checkReadiness } from '../health/service.js';
+import { EventHub } from '../realtime/hub.js';
 import { appRouter } from '../router.js';
 import { createHttpContextFactory, createWsContextFactory } from '../trpc/context.js';
 
@@ -13,6 +14,7 @@ export const MAX_BODY_BYTES = 1_000_000;
 
 export interface App {
   server: Server;
+  hub: EventHub;
   wss: WebSocketServer;
   /** Tells WebSocket clients to reconnect elsewhere, then stops accepting and closes. */
   close(): Promise<void>;
@@ -23,12 +25,14 @@ function json(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
-export function createApp(deps: AppDeps): App {
+export function createApp(deps: AppDeps, options: { fanoutTickMs?: number } = {}): App {
+  const hub = new EventHub(deps, options.fanoutTickMs);
+  void hub.start();
   const trpc = createHTTPHandler({
     router: appRouter,
     basePath: '/trpc/',
     maxBodySize: MAX_BODY_BYTES,
-    createContext: createHttpContextFactory(deps),
+    createContext: createHttpContextFactory(deps, hub),
   });
   const webDir = deps.config.webDistDir;
   // The built web app, in every profile, whenever it has been built (SPA fallback to index.html).
@@ -66,12 +70,13 @@ export function createApp(deps: AppDeps): App {
   const wsHandler = applyWSSHandler({
     wss,
     router: appRouter,
-    createContext: createWsContextFactory(deps),
+    createContext: createWsContextFactory(deps, hub),
     keepAlive: { enabled: true, pingMs: 15_000, pongWaitMs: 5_000 },
   });
 
   return {
     server,
+    hub,
     wss,
     async close() {
       wsHandler.broadcastReconnectNotification();
@@ -84,6 +89,7 @@ export function createApp(deps: AppDeps): App {
         }, 1_000).unref();
       });
       wss.close();
+      await hub.stop();
     },
   };
 }

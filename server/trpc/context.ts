@@ -7,6 +7,8 @@ import { type AuthSession, resolveSession } from '../auth/sessions.js';
 import type { AppDeps } from '../deps.js';
 import { bearerToken, clientIp, userAgent } from '../http/client-info.js';
 import type { Logger } from '../logger.js';
+import type { EventHub } from '../realtime/hub.js';
+import type WebSocket from 'ws';
 
 export interface RequestMeta {
   requestId: string;
@@ -21,11 +23,15 @@ export interface Context {
   meta: RequestMeta;
   /** Null when the request carried no valid session. */
   auth: AuthSession | null;
-  /** The raw request, for response cookies on HTTP. */
+  /** This process's fan-out of alert events to live subscriptions. */
+  hub: EventHub;
+  /** The HTTP response, for cookies. */
   res?: CreateHTTPContextOptions['res'];
+  /** The WebSocket, for subscriptions that must watch their send buffer. */
+  socket?: WebSocket;
 }
 
-async function build(deps: AppDeps, req: IncomingMessage, transport: 'http' | 'ws', token: string | undefined): Promise<Omit<Context, 'res'>> {
+async function build(deps: AppDeps, hub: EventHub, req: IncomingMessage, transport: 'http' | 'ws', token: string | undefined): Promise<Omit<Context, 'res' | 'socket'>> {
   const meta: RequestMeta = {
     requestId: (req.headers['x-request-id'] as string | undefined)?.slice(0, 64) || randomUUID(),
     ip: clientIp(req, deps.config.auth.trustProxyHops),
@@ -34,18 +40,18 @@ async function build(deps: AppDeps, req: IncomingMessage, transport: 'http' | 'w
   };
   const auth = token ? await resolveSession(deps.db, token, deps.config.auth.sessionIdleMinutes) : null;
   const log = deps.log.child({ reqId: meta.requestId, userId: auth?.user.id, transport });
-  return { deps, log, meta, auth };
+  return { deps, hub, log, meta, auth };
 }
 
-export function createHttpContextFactory(deps: AppDeps) {
-  return async ({ req, res }: CreateHTTPContextOptions): Promise<Context> => ({ ...(await build(deps, req, 'http', bearerToken(req))), res });
+export function createHttpContextFactory(deps: AppDeps, hub: EventHub) {
+  return async ({ req, res }: CreateHTTPContextOptions): Promise<Context> => ({ ...(await build(deps, hub, req, 'http', bearerToken(req))), res });
 }
 
 /** Built once per WebSocket connection, from `connectionParams.token` (or the session cookie). */
-export function createWsContextFactory(deps: AppDeps) {
-  return async ({ req, info }: CreateWSSContextFnOptions): Promise<Context> => {
+export function createWsContextFactory(deps: AppDeps, hub: EventHub) {
+  return async ({ req, res, info }: CreateWSSContextFnOptions): Promise<Context> => {
     const param = info.connectionParams?.token;
-    return build(deps, req, 'ws', typeof param === 'string' && param ? param : bearerToken(req));
+    return { ...(await build(deps, hub, req, 'ws', typeof param === 'string' && param ? param : bearerToken(req))), socket: res };
   };
 }
 

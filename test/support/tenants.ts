@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { createSession } from '../../server/auth/sessions.js';
 import { departments, hospitals, users } from '../../server/db/schema.js';
-import { devAccounts, devEmail, devHospitals, seedDevelopment } from '../../server/db/seed-dev.js';
+import { type devAccounts, devEmail, devHospitals, seedDevelopment } from '../../server/db/seed-dev.js';
 import type { TestEnv } from './env.js';
 
 export type Slug = (typeof devHospitals)[number]['slug'];

@@ -1,0 +1,80 @@
+import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import type { Tx } from '../db/client.js';
+import { alertEvents } from '../db/schema.js';
+import type { AppDeps } from '../deps.js';
+import { redisKey } from '../redis.js';
+import type { Alert, AlertEvent } from './schemas.js';
+import { type AlertScope, scopeWhere } from './visibility.js';
+
+export type EventType = AlertEvent['type'];
+type EventRow = typeof alertEvents.$inferSelect;
+
+/**
+ * Appends the event of a change, inside the change's transaction. The hospital lock is taken just
+ * before the INSERT (after the alert's row lock), so bigserial ids commit in id order within a
+ * hospital and a reader of `id > lastSeen` can never skip a late-committing lower id.
+ */
+export async function appendEvent(tx: Tx, alert: Alert, type: EventType, actorId: string | null): Promise<AlertEvent> {
+  await tx.execute(sql`SELECT clarion_hospital_lock(${alert.hospitalId})`);
+  const [row] = await tx
+    .insert(alertEvents)
+    .values({
+      hospitalId: alert.hospitalId,
+      departmentId: alert.departmentId,
+      alertId: alert.id,
+      type,
+      actorId,
+      alert,
+      escalationLevel: alert.escalationLevel,
+    })
+    .returning();
+  return toWireEvent(row as EventRow);
+}
+
+export function toWireEvent(row: EventRow): AlertEvent {
+  return {
+    id: String(row.id),
+    type: row.type,
+    alert: row.alert as Alert,
+    actorId: row.actorId,
+    occurredAt: row.occurredAt.toISOString(),
+  };
+}
+
+export const eventsChannel = (deps: Pick<AppDeps, 'config'>, hospitalId: string) => redisKey(deps.config.redis, 'hospital', hospitalId, 'events');
+
+/**
+ * After commit: wake every instance's fan-out. The message is only a wake-up (the event of record is
+ * in Postgres), so a failed publish costs latency, never an event — and never fails the mutation.
+ */
+export function publishEvent(deps: Pick<AppDeps, 'config' | 'redis' | 'log'>, event: AlertEvent): void {
+  deps.redis.publish(eventsChannel(deps, event.alert.hospitalId), event.id).catch((err) => {
+    deps.log.warn({ err: err.message, eventId: event.id }, 'event wake-up not published; instances will pick it up on their next tick');
+  });
+}
+
+/** Events after `afterId` that the scope may see, in commit order. */
+export async function readEventsAfter(db: Tx, scope: AlertScope, afterId: number, limit: number): Promise<AlertEvent[]> {
+  const rows = await db
+    .select()
+    .from(alertEvents)
+    .where(and(scopeWhere(scope, alertEvents), gt(alertEvents.id, afterId)))
+    .orderBy(asc(alertEvents.id))
+    .limit(limit);
+  return rows.map(toWireEvent);
+}
+
+/** All events of a hospital after `afterId` (the fan-out reads these and filters per subscription). */
+export async function readHospitalEventsAfter(db: Tx, hospitalId: string, afterId: number, limit: number): Promise<EventRow[]> {
+  return db
+    .select()
+    .from(alertEvents)
+    .where(and(eq(alertEvents.hospitalId, hospitalId), gt(alertEvents.id, afterId)))
+    .orderBy(asc(alertEvents.id))
+    .limit(limit);
+}
+
+export async function latestEventId(db: Tx, hospitalId: string): Promise<number> {
+  const { rows } = await db.execute<{ id: string | null }>(sql`SELECT max(id)::text AS id FROM alert_events WHERE hospital_id = ${hospitalId}`);
+  return Number(rows[0]?.id ?? 0);
+}

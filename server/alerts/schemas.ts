@@ -1,0 +1,99 @@
+import { z } from 'zod';
+import { zId, zIso, zText } from '../common/schemas.js';
+import { alertEventTypes, alertStatuses, escalationReasons, priorities } from '../db/schema.js';
+
+export const zPriority = z.enum(priorities);
+export const zAlertStatus = z.enum(alertStatuses);
+
+/** An alert as every client sees it: in answers, and as the `alert` of every event. */
+export const alertSchema = z.object({
+  id: z.string(),
+  hospitalId: z.string(),
+  departmentId: z.string(),
+  departmentCode: z.string(),
+  departmentName: z.string(),
+  title: z.string(),
+  description: z.string().nullable(),
+  priority: zPriority,
+  alertType: z.string(),
+  roomNumber: z.string().nullable(),
+  status: zAlertStatus,
+  escalationLevel: z.number().int(),
+  version: z.number().int(),
+  repeatCount: z.number().int(),
+  nextEscalationAt: zIso.nullable(),
+  createdBy: z.string().nullable(),
+  createdByName: z.string().nullable(),
+  acknowledgedBy: z.string().nullable(),
+  acknowledgedByName: z.string().nullable(),
+  acknowledgedAt: zIso.nullable(),
+  resolvedBy: z.string().nullable(),
+  resolvedByName: z.string().nullable(),
+  resolvedAt: zIso.nullable(),
+  cancelledBy: z.string().nullable(),
+  cancelledAt: zIso.nullable(),
+  createdAt: zIso,
+  updatedAt: zIso,
+  expiresAt: zIso.nullable(),
+});
+export type Alert = z.infer<typeof alertSchema>;
+
+/** The event as alerts.onEvent delivers it (DESIGN.md): `tracked(id, { id, type, alert, actorId, occurredAt })`. */
+export const alertEventSchema = z.object({
+  id: z.string(),
+  type: z.enum(alertEventTypes),
+  alert: alertSchema,
+  actorId: z.string().nullable(),
+  occurredAt: zIso,
+});
+export type AlertEvent = z.infer<typeof alertEventSchema>;
+
+export const escalationSchema = z.object({
+  id: z.string(),
+  fromLevel: z.number().int(),
+  toLevel: z.number().int(),
+  reason: z.enum(escalationReasons),
+  escalatedBy: z.string().nullable(),
+  escalatedAt: zIso,
+});
+
+const alertType = z
+  .string()
+  .trim()
+  .min(1, 'Required')
+  .max(40)
+  .regex(/^[a-z][a-z0-9_-]*$/i, 'Letters, digits, - and _ only');
+
+export const createAlertInput = z.object({
+  title: zText(200).pipe(z.string().min(1, 'Required')),
+  description: zText(2_000).optional(),
+  priority: zPriority,
+  alertType,
+  departmentId: zId,
+  roomNumber: zText(40).optional(),
+  expiresAt: zIso
+    .optional()
+    .refine((v) => v === undefined || Date.parse(v) > Date.now(), 'Must be in the future')
+    .refine((v) => v === undefined || Date.parse(v) < Date.now() + 7 * 86_400_000, 'Must be within 7 days'),
+});
+export type CreateAlertInput = z.infer<typeof createAlertInput>;
+
+export const alertIdInput = z.object({ alertId: zId });
+
+export const listAlertsInput = z.object({
+  status: z.array(zAlertStatus).max(4).optional(),
+  priority: z.array(zPriority).max(4).optional(),
+  departmentId: zId.optional(),
+  from: zIso.optional(),
+  to: zIso.optional(),
+  cursor: z.string().max(200).optional(),
+  limit: z.number().int().min(1).max(100).default(25),
+});
+export type ListAlertsInput = z.infer<typeof listAlertsInput>;
+
+export const lastEventIdSchema = z.string().regex(/^\d{1,18}$/, 'A decimal event id');
+export const onEventInput = z.object({ lastEventId: lastEventIdSchema.optional() }).optional();
+
+export const getActiveOutput = z.object({ alerts: z.array(alertSchema), lastEventId: z.string() });
+export const getByIdOutput = z.object({ alert: alertSchema, events: z.array(alertEventSchema), escalations: z.array(escalationSchema) });
+export const listOutput = z.object({ alerts: z.array(alertSchema), nextCursor: z.string().nullable() });

@@ -1,0 +1,183 @@
+import { TRPCError } from '@trpc/server';
+import { readHospitalEventsAfter, eventsChannel, latestEventId, toWireEvent } from '../alerts/events.js';
+import type { AlertEvent } from '../alerts/schemas.js';
+import type { AlertScope } from '../alerts/visibility.js';
+import type { AppDeps } from '../deps.js';
+import { createBlockingRedis, type Redis } from '../redis.js';
+import { type ControlMessage, controlChannel } from './control.js';
+
+/** One live subscription on this instance. */
+export interface LocalSubscriber {
+  userId: string;
+  sessionId: string;
+  scope: AlertScope;
+  deliver(event: AlertEvent): void;
+  end(err: Error): void;
+}
+
+interface HospitalState {
+  lastSeen: number;
+  /** Subscribers by department id; '*' holds the whole-hospital ones. */
+  byDepartment: Map<string, Set<LocalSubscriber>>;
+  ready: Promise<void>;
+  fetching: boolean;
+  again: boolean;
+}
+
+const ALL = '*';
+const BATCH = 500;
+
+export interface HubStats {
+  subscribers: number;
+  hospitals: number;
+  delivered: number;
+  fetches: number;
+}
+
+/**
+ * The per-process fan-out. Redis messages are wake-ups; the events of record are read from Postgres
+ * (`id > lastSeen`, in commit order) on every wake-up, on a short tick, and after Redis reconnects,
+ * so a lost or reordered publish costs latency, never an event. Subscribers are indexed by hospital
+ * and department, so an event touches only the screens that may see it.
+ */
+export class EventHub {
+  private readonly hospitals = new Map<string, HospitalState>();
+  private readonly subscriber: Redis;
+  private tick: NodeJS.Timeout | undefined;
+  private readonly stats: HubStats = { subscribers: 0, hospitals: 0, delivered: 0, fetches: 0 };
+
+  constructor(
+    private readonly deps: Pick<AppDeps, 'db' | 'config' | 'log'>,
+    private readonly tickMs = 1_000,
+  ) {
+    this.subscriber = createBlockingRedis(deps.config.redis, `${deps.config.redis.keyPrefix}-fanout`);
+    this.subscriber.on('error', (err) => deps.log.debug({ err: err.message }, 'fan-out redis error'));
+    // ioredis re-subscribes on reconnect; whatever was published meanwhile is read from Postgres now.
+    this.subscriber.on('ready', () => this.catchUpAll());
+    this.subscriber.on('message', (channel: string, message: string) => this.onMessage(channel, message));
+  }
+
+  async start(): Promise<void> {
+    await this.subscriber.subscribe(controlChannel(this.deps)).catch((err) => {
+      this.deps.log.warn({ err: err.message }, 'control channel not subscribed yet; will retry on reconnect');
+    });
+    this.tick = setInterval(() => this.catchUpAll(), this.tickMs);
+    this.tick.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.tick) clearInterval(this.tick);
+    this.subscriber.disconnect();
+  }
+
+  get statistics(): HubStats {
+    let subscribers = 0;
+    for (const h of this.hospitals.values()) for (const set of h.byDepartment.values()) subscribers += set.size;
+    return { ...this.stats, subscribers, hospitals: this.hospitals.size };
+  }
+
+  /** Resolves once the subscriber will receive every event committed after this moment. */
+  async register(sub: LocalSubscriber): Promise<void> {
+    const h = sub.scope.hospitalId;
+    let state = this.hospitals.get(h);
+    if (!state) {
+      const fresh: HospitalState = { lastSeen: 0, byDepartment: new Map(), ready: Promise.resolve(), fetching: false, again: false };
+      fresh.ready = (async () => {
+        await this.subscriber.subscribe(eventsChannel(this.deps, h)).catch((err) => {
+          this.deps.log.warn({ err: err.message, hospitalId: h }, 'hospital channel not subscribed; relying on the tick until Redis returns');
+        });
+        fresh.lastSeen = await latestEventId(this.deps.db, h);
+      })();
+      this.hospitals.set(h, fresh);
+      state = fresh;
+    }
+    const key = sub.scope.departmentId ?? ALL;
+    const set = state.byDepartment.get(key) ?? new Set<LocalSubscriber>();
+    state.byDepartment.set(key, set);
+    set.add(sub);
+    try {
+      await state.ready;
+    } catch (err) {
+      this.unregister(sub);
+      throw err;
+    }
+  }
+
+  unregister(sub: LocalSubscriber): void {
+    const state = this.hospitals.get(sub.scope.hospitalId);
+    if (!state) return;
+    const key = sub.scope.departmentId ?? ALL;
+    const set = state.byDepartment.get(key);
+    set?.delete(sub);
+    if (set && set.size === 0) state.byDepartment.delete(key);
+    if (state.byDepartment.size === 0) {
+      this.hospitals.delete(sub.scope.hospitalId);
+      this.subscriber.unsubscribe(eventsChannel(this.deps, sub.scope.hospitalId)).catch(() => undefined);
+    }
+  }
+
+  private onMessage(channel: string, message: string): void {
+    if (channel === controlChannel(this.deps)) {
+      this.onControl(message);
+      return;
+    }
+    const hospitalId = channel.split(':').at(-2);
+    if (hospitalId) void this.catchUp(hospitalId);
+  }
+
+  private onControl(raw: string): void {
+    let msg: ControlMessage;
+    try {
+      msg = JSON.parse(raw) as ControlMessage;
+    } catch {
+      return;
+    }
+    const matches = (s: LocalSubscriber) =>
+      msg.type === 'sessions.revoked' ? msg.sessionIds.includes(s.sessionId) : msg.type === 'user.changed' && msg.userId === s.userId;
+    for (const state of this.hospitals.values()) {
+      for (const set of state.byDepartment.values()) {
+        for (const s of set) if (matches(s)) s.end(new TRPCError({ code: 'UNAUTHORIZED', message: 'Your session has ended; sign in again' }));
+      }
+    }
+  }
+
+  private catchUpAll(): void {
+    for (const id of this.hospitals.keys()) void this.catchUp(id);
+  }
+
+  /** Reads and fans out everything after lastSeen; one reader per hospital at a time, re-run if woken meanwhile. */
+  private async catchUp(hospitalId: string): Promise<void> {
+    const state = this.hospitals.get(hospitalId);
+    if (!state) return;
+    if (state.fetching) {
+      state.again = true;
+      return;
+    }
+    state.fetching = true;
+    try {
+      await state.ready;
+      do {
+        state.again = false;
+        const rows = await readHospitalEventsAfter(this.deps.db, hospitalId, state.lastSeen, BATCH);
+        this.stats.fetches++;
+        for (const row of rows) {
+          const event = toWireEvent(row);
+          for (const key of [row.departmentId, ALL]) {
+            const set = state.byDepartment.get(key);
+            if (!set) continue;
+            for (const s of set) {
+              s.deliver(event);
+              this.stats.delivered++;
+            }
+          }
+          state.lastSeen = row.id;
+        }
+        if (rows.length === BATCH) state.again = true;
+      } while (state.again && this.hospitals.has(hospitalId));
+    } catch (err) {
+      this.deps.log.warn({ err: err instanceof Error ? err.message : err, hospitalId }, 'fan-out read failed; retrying on the next tick');
+    } finally {
+      state.fetching = false;
+    }
+  }
+}
