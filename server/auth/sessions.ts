@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { and, eq, gt, isNull, sql } from 'drizzle-orm';
 import type { Tx } from '../db/client.js';
-import { departments, sessions, users } from '../db/schema.js';
+import { departments, hospitals, sessions, users } from '../db/schema.js';
+import { readSettings } from '../hospitals/settings.js';
 import type { Actor, Role } from '../permissions.js';
 
 export interface AuthUser extends Actor {
@@ -10,6 +11,8 @@ export interface AuthUser extends Actor {
   role: Role;
   departmentName: string | null;
   mustChangePassword: boolean;
+  /** The hospital requires 2FA for this role, the user has none and this session did not pass it. */
+  mustSetupTwoFactor: boolean;
   twoFactorEnabled: boolean;
 }
 
@@ -65,9 +68,11 @@ export async function resolveSession(db: Tx, token: string, idleMinutes: number)
       name: users.name,
       mustChangePassword: users.mustChangePassword,
       twoFactorEnabled: users.twoFactorEnabled,
+      requireTwoFactorFor: sql<unknown>`${hospitals.settings} -> 'requireTwoFactorFor'`,
     })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
+    .innerJoin(hospitals, eq(hospitals.id, users.hospitalId))
     .leftJoin(departments, eq(departments.id, users.departmentId))
     .where(
       and(
@@ -83,8 +88,25 @@ export async function resolveSession(db: Tx, token: string, idleMinutes: number)
   if (Date.now() - row.lastSeenAt.getTime() > TOUCH_EVERY_MS) {
     await db.update(sessions).set({ lastSeenAt: sql`now()` }).where(eq(sessions.id, row.sessionId));
   }
-  const { sessionId, expiresAt, lastSeenAt: _seen, twoFactorVerified, ...user } = row;
+  const { sessionId, expiresAt, lastSeenAt: _seen, twoFactorVerified, requireTwoFactorFor, ...rest } = row;
+  const user: AuthUser = {
+    ...rest,
+    mustSetupTwoFactor: mustSetupTwoFactor(readSettings({ requireTwoFactorFor: requireTwoFactorFor ?? undefined }).requireTwoFactorFor, rest, twoFactorVerified),
+  };
   return { user, session: { id: sessionId, expiresAt, twoFactorVerified } };
+}
+
+/**
+ * A user of a role the hospital requires 2FA for, without 2FA, is held to the auth procedures until
+ * they set it up. A session that passed a second factor (or was opened as verified) is not held.
+ */
+export function mustSetupTwoFactor(requiredFor: readonly Role[], user: { role: Role; twoFactorEnabled: boolean }, sessionVerified: boolean): boolean {
+  return requiredFor.includes(user.role) && !user.twoFactorEnabled && !sessionVerified;
+}
+
+/** Records that this session has passed a second factor (after enableTwoFactor). */
+export async function markSessionTwoFactorVerified(db: Tx, sessionId: string): Promise<void> {
+  await db.update(sessions).set({ twoFactorVerified: true }).where(eq(sessions.id, sessionId));
 }
 
 /** Revokes sessions; returns the ids revoked (so live sockets can be closed). */

@@ -50,6 +50,9 @@ export const protectedProcedure = publicProcedure.use(({ ctx, path, next }) => {
   if (ctx.auth.user.mustChangePassword && gated(path)) {
     throw new TRPCError({ code: 'FORBIDDEN', message: 'Change your password before continuing' });
   }
+  if (ctx.auth.user.mustSetupTwoFactor && gated(path)) {
+    throw new TRPCError({ code: 'FORBIDDEN', message: 'Set up two-factor authentication before continuing' });
+  }
   return next({ ctx: { auth: ctx.auth, log: ctx.log.child({ userId: ctx.auth.user.id }) } });
 });
 
