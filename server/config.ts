@@ -58,6 +58,8 @@ const envSchema = z.object({
   EXPORT_RETENTION_DAYS: opt(int(1, 3650)),
   EVENT_RETENTION_DAYS: opt(int(1, 3650)),
   WEB_DIST_DIR: opt(z.string().min(1)),
+  SWEEP_INTERVAL_MS: opt(int(100, 3_600_000)),
+  AUDIT_PURGE_BATCH: opt(int(100, 1_000_000)),
 });
 
 const secretKey = z
@@ -143,6 +145,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     exports: { dir: env.EXPORT_DIR ?? './var/exports', retentionDays: env.EXPORT_RETENTION_DAYS ?? 7 },
     events: { retentionDays: env.EVENT_RETENTION_DAYS ?? 30 },
     webDistDir: env.WEB_DIST_DIR ?? './web/dist',
+    worker: {
+      /** How often the sweeper looks for escalations and expiries whose timer did not fire. */
+      sweepIntervalMs: env.SWEEP_INTERVAL_MS ?? 5_000,
+      auditPurgeBatch: env.AUDIT_PURGE_BATCH ?? 10_000,
+    },
   };
 }
 

@@ -1,7 +1,10 @@
 import type pg from 'pg';
+import type { AlertTimers } from './alerts/change.js';
 import type { Config } from './config.js';
 import { createDatabase, createPool, type Database, watchPool } from './db/client.js';
 import type { Logger } from './logger.js';
+import { createQueues, type Queues } from './jobs/queues.js';
+import { createAlertTimers } from './jobs/timers.js';
 import { createFastFailRedis, type Redis } from './redis.js';
 
 /**
@@ -15,6 +18,10 @@ export interface AppDeps {
   db: Database;
   /** Request-path Redis: fails fast while Redis is down instead of queueing. */
   redis: Redis;
+  /** BullMQ producers (escalation and expiry timers, exports, maintenance). */
+  queues: Queues;
+  /** Schedules an alert's escalation and expiry timers after each change. */
+  timers: AlertTimers;
 }
 
 export function createDeps(config: Config, log: Logger): AppDeps {
@@ -22,10 +29,12 @@ export function createDeps(config: Config, log: Logger): AppDeps {
   watchPool(pool, log);
   const redis = createFastFailRedis(config.redis, 'clarion-app');
   redis.on('error', (err) => log.debug({ err: err.message }, 'redis connection error'));
-  return { config, log, pool, db: createDatabase(pool), redis };
+  const queues = createQueues(config, log);
+  return { config, log, pool, db: createDatabase(pool), redis, queues, timers: createAlertTimers(queues, log) };
 }
 
 export async function closeDeps(deps: AppDeps): Promise<void> {
+  await deps.queues.close();
   deps.redis.disconnect();
   await deps.pool.end();
 }

@@ -1,38 +1,73 @@
-import { Queue, Worker } from 'bullmq';
+import { UnrecoverableError, Worker } from 'bullmq';
 import type { AppDeps } from '../server/deps.js';
+import { bullPrefix, queueNames } from '../server/jobs/queues.js';
 import { createBlockingRedis, redisKey } from '../server/redis.js';
+import { exportProcessor } from './processors/export.js';
+import { auditRetentionProcessor, exportCleanupProcessor } from './processors/maintenance.js';
+import { sweepProcessor } from './processors/sweeper.js';
+import { escalateProcessor, expireProcessor } from './processors/timers.js';
+import type { AnyProcessor, QueueKey } from './registry.js';
+
+/** Every job the worker runs. A job name not listed here fails unrecoverably. */
+export const processors: AnyProcessor[] = [escalateProcessor, expireProcessor, exportProcessor, sweepProcessor, auditRetentionProcessor, exportCleanupProcessor];
+
+// Timers run many at once and never wait behind an export; exports run one at a time.
+const concurrency: Record<QueueKey, number> = { timers: 20, exports: 1, maintenance: 1 };
+
+export const HEARTBEAT_TTL_SECONDS = 30;
+export const heartbeatKey = (deps: Pick<AppDeps, 'config'>) => redisKey(deps.config.redis, 'worker', 'heartbeat');
 
 export interface RunningWorkers {
   queueNames: string[];
+  workers: Worker[];
   close(): Promise<void>;
 }
 
-const HEARTBEAT_TTL_SECONDS = 30;
-
-/** Starts the queues' workers and a heartbeat key that /readyz and the health check can read. */
 export async function startWorkers(deps: AppDeps): Promise<RunningWorkers> {
-  const connection = createBlockingRedis(deps.config.redis, 'clarion-worker');
-  const prefix = redisKey(deps.config.redis, 'bull');
-  const maintenance = new Queue('maintenance', { connection, prefix });
-  const worker = new Worker(
-    'maintenance',
-    async (job) => {
-      deps.log.info({ jobId: job.id, name: job.name, attempt: job.attemptsMade + 1 }, 'maintenance job');
-    },
-    { connection, prefix, concurrency: 1 },
-  );
-  const beat = async () => {
-    await deps.redis.set(redisKey(deps.config.redis, 'worker', 'heartbeat'), new Date().toISOString(), 'EX', HEARTBEAT_TTL_SECONDS).catch(() => undefined);
-  };
+  const prefix = bullPrefix(deps.config);
+  const connections: ReturnType<typeof createBlockingRedis>[] = [];
+  const workers = (Object.keys(queueNames) as QueueKey[]).map((queue) => {
+    const connection = createBlockingRedis(deps.config.redis, `${deps.config.redis.keyPrefix}-worker-${queue}`);
+    connection.on('error', (err) => deps.log.debug({ err: err.message, queue }, 'worker redis error'));
+    connections.push(connection);
+    const mine = new Map(processors.filter((p) => p.queue === queue).map((p) => [p.name, p]));
+    const worker = new Worker(
+      queueNames[queue],
+      async (job) => {
+        const log = deps.log.child({ queue, job: job.name, jobId: job.id, attempt: job.attemptsMade + 1 });
+        const processor = mine.get(job.name);
+        if (!processor) throw new UnrecoverableError(`no processor for job "${job.name}"`);
+        const parsed = processor.schema.safeParse(job.data);
+        if (!parsed.success) {
+          log.error({ issues: parsed.error.issues.map((i: { path: PropertyKey[]; message: string }) => `${i.path.map(String).join('.')}: ${i.message}`) }, 'invalid job payload; not retried');
+          throw new UnrecoverableError('invalid job payload');
+        }
+        return processor.run(deps, parsed.data, log);
+      },
+      { connection, prefix, concurrency: concurrency[queue] },
+    );
+    worker.on('failed', (job, err) => deps.log.warn({ queue, jobId: job?.id, attempt: job?.attemptsMade, err: err.message }, 'job failed'));
+    worker.on('error', (err) => deps.log.debug({ err: err.message, queue }, 'worker error'));
+    return worker;
+  });
+
+  await deps.queues.maintenance.upsertJobScheduler('sweep', { every: deps.config.worker.sweepIntervalMs }, { name: 'sweep', data: {} });
+  await deps.queues.maintenance.upsertJobScheduler('audit-retention', { pattern: '15 3 * * *' }, { name: 'audit-retention', data: {} });
+  await deps.queues.maintenance.upsertJobScheduler('export-cleanup', { every: 3_600_000 }, { name: 'export-cleanup', data: {} });
+
+  const beat = () => deps.redis.set(heartbeatKey(deps), new Date().toISOString(), 'EX', HEARTBEAT_TTL_SECONDS).catch(() => undefined);
   await beat();
   const timer = setInterval(beat, 10_000);
+  timer.unref();
+
   return {
-    queueNames: ['maintenance'],
+    queueNames: Object.values(queueNames),
+    workers,
     async close() {
       clearInterval(timer);
-      await worker.close();
-      await maintenance.close();
-      connection.disconnect();
+      // Graceful: stop taking jobs and let the active ones finish.
+      await Promise.all(workers.map((w) => w.close()));
+      for (const c of connections) c.disconnect();
     },
   };
 }

@@ -46,7 +46,9 @@ export async function seedDevelopment(db: Database): Promise<SeedReport> {
       const [existing] = await tx.select({ id: hospitals.id }).from(hospitals).where(eq(hospitals.slug, h.slug));
       let hospitalId = existing?.id;
       if (!hospitalId) {
-        const [row] = await tx.insert(hospitals).values({ ...h, settings: defaultHospitalSettings }).returning({ id: hospitals.id });
+        // Demo hospitals do not require 2FA of admins (production's default does), so the demo signs in with a password.
+        const settings = { ...defaultHospitalSettings, requireTwoFactorFor: [] };
+        const [row] = await tx.insert(hospitals).values({ ...h, settings }).returning({ id: hospitals.id });
         hospitalId = (row as { id: string }).id;
         report.hospitals++;
       }

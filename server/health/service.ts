@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { sql } from 'drizzle-orm';
 import type { AppDeps } from '../deps.js';
+import { redisKey } from '../redis.js';
 
 export interface Readiness {
   ok: boolean;
@@ -23,9 +24,13 @@ async function timed(fn: () => Promise<string | undefined>): Promise<{ ok: boole
   }
 }
 
-/** What the load balancer asks before sending traffic: Postgres, Redis, and migrations current. */
-export async function checkReadiness(deps: Pick<AppDeps, 'db' | 'redis'>): Promise<Readiness> {
-  const [postgres, redis, migrations] = await Promise.all([
+/**
+ * What the load balancer asks before sending traffic: Postgres, Redis, and migrations current.
+ * The worker's heartbeat is reported too, but does not make a server unready: a server without a
+ * worker still delivers alerts, and taking every server out would make things worse.
+ */
+export async function checkReadiness(deps: Pick<AppDeps, 'db' | 'redis' | 'config'>): Promise<Readiness> {
+  const [postgres, redis, migrations, worker] = await Promise.all([
     timed(async () => {
       await deps.db.execute(sql`SELECT 1`);
       return undefined;
@@ -41,6 +46,11 @@ export async function checkReadiness(deps: Pick<AppDeps, 'db' | 'redis'>): Promi
       if (applied !== expectedMigrations) throw new Error(`${applied} of ${expectedMigrations} migrations applied`);
       return `${applied} applied`;
     }),
+    timed(async () => {
+      const beat = await deps.redis.get(redisKey(deps.config.redis, 'worker', 'heartbeat'));
+      if (!beat) throw new Error('no worker heartbeat in the last 30 s');
+      return `last heartbeat ${beat}`;
+    }),
   ]);
-  return { ok: postgres.ok && redis.ok && migrations.ok, checks: { postgres, redis, migrations } };
+  return { ok: postgres.ok && redis.ok && migrations.ok, checks: { postgres, redis, migrations, worker } };
 }

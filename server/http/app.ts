@@ -5,6 +5,7 @@ import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import sirv from 'sirv';
 import { WebSocketServer } from 'ws';
 import type { AppDeps } from '../deps.js';
+import { DOWNLOAD_PATH, handleExportDownload } from '../exports/download.js';
 import { checkReadiness } from '../health/service.js';
 import { EventHub } from '../realtime/hub.js';
 import { appRouter } from '../router.js';
@@ -46,6 +47,8 @@ export function createApp(deps: AppDeps, options: { fanoutTickMs?: number } = {}
       return json(res, ready.ok ? 200 : 503, ready);
     }
     if (path === '/trpc' || path.startsWith('/trpc/')) return trpc(req, res);
+    const download = req.method === 'GET' ? DOWNLOAD_PATH.exec(path) : null;
+    if (download) return handleExportDownload(deps, req, res, download[1] as string);
     if (web && (req.method === 'GET' || req.method === 'HEAD')) return web(req, res, () => json(res, 404, { error: 'not found' }));
     return json(res, 404, { error: 'not found' });
   };

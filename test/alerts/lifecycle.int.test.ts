@@ -19,8 +19,8 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
   }
 }
 
-async function countRows(): Promise<Record<string, number>> {
-  const { rows } = await env.deps.db.execute<Record<string, number>>(
+async function countRows(): Promise<{ alerts: number; events: number; audit: number }> {
+  const { rows } = await env.deps.db.execute<{ alerts: number; events: number; audit: number }>(
     sql`SELECT (SELECT count(*)::int FROM alerts) AS alerts, (SELECT count(*)::int FROM alert_events) AS events, (SELECT count(*)::int FROM audit_logs) AS audit`,
   );
   return rows[0]!;

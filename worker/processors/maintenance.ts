@@ -1,0 +1,46 @@
+import { unlink } from 'node:fs/promises';
+import { and, eq, lt, sql } from 'drizzle-orm';
+import { auditExports } from '../../server/db/schema.js';
+import { maintenancePayload } from '../../server/jobs/queues.js';
+import type { Processor } from '../registry.js';
+
+/**
+ * Deletes audit rows past retention_until, oldest first, in batches, only through audit_purge()
+ * (the one privileged path), which records each chain's anchor so it stays verifiable.
+ */
+export const auditRetentionProcessor: Processor<typeof maintenancePayload> = {
+  queue: 'maintenance',
+  name: 'audit-retention',
+  schema: maintenancePayload,
+  async run(deps, _p, log) {
+    const { rows: chains } = await deps.db.execute<{ chain_id: string }>(sql`SELECT DISTINCT chain_id FROM audit_logs WHERE retention_until < now()`);
+    let purged = 0;
+    for (const { chain_id } of chains) {
+      for (;;) {
+        const { rows } = await deps.db.execute<{ n: number }>(sql`SELECT audit_purge(${chain_id}, ${deps.config.worker.auditPurgeBatch}) AS n`);
+        const n = Number(rows[0]?.n ?? 0);
+        purged += n;
+        if (n < deps.config.worker.auditPurgeBatch) break;
+      }
+    }
+    if (purged) log.info({ purged, chains: chains.length }, 'audit rows past retention purged');
+    return { purged };
+  },
+};
+
+/** Removes export files past their expiry and marks the exports expired. */
+export const exportCleanupProcessor: Processor<typeof maintenancePayload> = {
+  queue: 'maintenance',
+  name: 'export-cleanup',
+  schema: maintenancePayload,
+  async run(deps, _p, log) {
+    const expired = await deps.db
+      .update(auditExports)
+      .set({ status: 'expired' })
+      .where(and(eq(auditExports.status, 'completed'), lt(auditExports.expiresAt, sql`now()`)))
+      .returning({ id: auditExports.id, filePath: auditExports.filePath });
+    for (const e of expired) if (e.filePath) await unlink(e.filePath).catch(() => undefined);
+    if (expired.length) log.info({ removed: expired.length }, 'expired export files removed');
+    return { removed: expired.length };
+  },
+};

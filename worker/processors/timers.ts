@@ -1,0 +1,39 @@
+import type { AuditContext } from '../../server/audit/log.js';
+import { escalateAlert, expireAlert } from '../../server/alerts/service.js';
+import { AppError } from '../../server/errors.js';
+import { escalatePayload, expirePayload } from '../../server/jobs/queues.js';
+import type { Processor } from '../registry.js';
+
+export const systemAudit = (hospitalId: string): AuditContext => ({ userId: null, hospitalId, ip: null, userAgent: 'clarion-worker', sessionId: null });
+
+/** A level's deadline passed: escalate, unless the alert moved on (acknowledged, escalated, changed). */
+export const escalateProcessor: Processor<typeof escalatePayload> = {
+  queue: 'timers',
+  name: 'escalate',
+  schema: escalatePayload,
+  async run(deps, p, log) {
+    const result = await escalateAlert(deps, { hospitalId: p.hospitalId, departmentId: null }, systemAudit(p.hospitalId), p.alertId, 'timeout', {
+      escalationLevel: p.level,
+      version: p.version,
+    }).catch(ignoreGone);
+    log.info({ alertId: p.alertId, level: p.level, escalated: !!result }, result ? 'alert escalated' : 'timer stale; nothing to do');
+    return { escalated: !!result };
+  },
+};
+
+export const expireProcessor: Processor<typeof expirePayload> = {
+  queue: 'timers',
+  name: 'expire',
+  schema: expirePayload,
+  async run(deps, p, log) {
+    const result = await expireAlert(deps, p.hospitalId, p.alertId).catch(ignoreGone);
+    log.info({ alertId: p.alertId, expired: !!result }, result ? 'alert expired' : 'expiry not due or alert closed');
+    return { expired: !!result };
+  },
+};
+
+/** Not found or no longer in a state to change: a timer for something that already happened. */
+function ignoreGone(err: unknown): null {
+  if (err instanceof AppError && (err.code === 'NOT_FOUND' || err.code === 'CONFLICT')) return null;
+  throw err;
+}
