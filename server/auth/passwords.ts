@@ -24,6 +24,11 @@ export async function verifyPassword(password: string, stored: string): Promise<
     p: Number(p),
     maxmem: PARAMS.maxmem,
   });
+  // A cheaper stored hash (a generated temporary password, server/users/temporary-password.ts) still
+  // costs the standard time here, so response times do not reveal which accounts hold one.
+  if (Number(n) * Number(r) * Number(p) < PARAMS.N * PARAMS.r * PARAMS.p) {
+    await scrypt(password.normalize('NFKC'), Buffer.from(salt, 'base64'), KEYLEN, PARAMS);
+  }
   return key.length === expected.length && timingSafeEqual(key, expected);
 }
 

@@ -1,3 +1,34 @@
-import { router } from '../trpc/trpc.js';
+import { z } from 'zod';
+import { auditContextOf } from '../trpc/context.js';
+import { permissionProcedure, protectedProcedure, router } from '../trpc/trpc.js';
+import {
+  createDepartmentInput,
+  departmentSchema,
+  hospitalSchema,
+  updateDepartmentInput,
+  updateSettingsInput,
+  updateSettingsOutput,
+} from './schemas.js';
+import { createDepartment, getHospital, listDepartments, updateDepartment, updateSettings } from './service.js';
 
-export const hospitalsRouter = router({});
+// hospitals.getPresence arrives with the clinical-safety issue.
+export const hospitalsRouter = router({
+  getCurrent: protectedProcedure.output(hospitalSchema).query(({ ctx }) => getHospital(ctx.deps.db, ctx.auth.user.hospitalId)),
+
+  getDepartments: protectedProcedure.output(z.array(departmentSchema)).query(({ ctx }) => listDepartments(ctx.deps.db, ctx.auth.user.hospitalId)),
+
+  updateSettings: permissionProcedure('settings.manage')
+    .input(updateSettingsInput)
+    .output(updateSettingsOutput)
+    .mutation(({ ctx, input }) => updateSettings(ctx.deps, auditContextOf(ctx), ctx.auth.user.hospitalId, input)),
+
+  createDepartment: permissionProcedure('department.manage')
+    .input(createDepartmentInput)
+    .output(departmentSchema)
+    .mutation(({ ctx, input }) => createDepartment(ctx.deps, auditContextOf(ctx), ctx.auth.user.hospitalId, input)),
+
+  updateDepartment: permissionProcedure('department.manage')
+    .input(updateDepartmentInput)
+    .output(departmentSchema)
+    .mutation(({ ctx, input }) => updateDepartment(ctx.deps, auditContextOf(ctx), ctx.auth.user.hospitalId, input)),
+});

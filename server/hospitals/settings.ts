@@ -48,3 +48,42 @@ export function deepMerge(base: Record<string, unknown>, patch: Record<string, u
   }
   return out;
 }
+
+/**
+ * The input of hospitals.updateSettings: any subset of the settings, nested objects partial too.
+ * Strict, so a misspelt key is an error rather than silently ignored. `ackTimeoutSeconds: null`
+ * removes the acknowledgement timeout (the only optional field).
+ */
+const levelPolicyPatch = z.strictObject({
+  levelTimeoutsSeconds: levelPolicy.shape.levelTimeoutsSeconds.optional(),
+  ackTimeoutSeconds: z.number().int().min(10).max(86_400).nullable().optional(),
+});
+export const hospitalSettingsPatchSchema = z.strictObject({
+  escalation: z
+    .strictObject(Object.fromEntries(priorities.map((p) => [p, levelPolicyPatch.optional()])) as Record<(typeof priorities)[number], z.ZodOptional<typeof levelPolicyPatch>>)
+    .optional(),
+  requireTwoFactorFor: hospitalSettingsSchema.shape.requireTwoFactorFor.optional(),
+  sessionHours: hospitalSettingsSchema.shape.sessionHours.optional(),
+  dedupWindowSeconds: hospitalSettingsSchema.shape.dedupWindowSeconds.optional(),
+  noScreenAlertAfterSeconds: hospitalSettingsSchema.shape.noScreenAlertAfterSeconds.optional(),
+});
+export type HospitalSettingsPatch = z.infer<typeof hospitalSettingsPatchSchema>;
+
+function dropNulls(value: unknown): unknown {
+  if (!isPlainObject(value)) return value;
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null).map(([k, v]) => [k, dropNulls(v)]));
+}
+
+/** Applies a patch (objects deep-merged, arrays replaced, null removes); the caller validates the result. */
+export function applySettingsPatch(current: HospitalSettings, patch: HospitalSettingsPatch): Record<string, unknown> {
+  return dropNulls(deepMerge(current as unknown as Record<string, unknown>, patch as Record<string, unknown>)) as Record<string, unknown>;
+}
+
+/** Dotted paths of the leaves that differ (arrays compared whole), for the audit row. */
+export function changedSettingKeys(before: unknown, after: unknown, prefix = ''): string[] {
+  if (isPlainObject(before) && isPlainObject(after)) {
+    const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
+    return keys.flatMap((k) => changedSettingKeys(before[k], after[k], prefix ? `${prefix}.${k}` : k));
+  }
+  return JSON.stringify(before) === JSON.stringify(after) ? [] : [prefix];
+}

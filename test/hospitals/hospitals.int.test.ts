@@ -1,0 +1,149 @@
+import { eq } from 'drizzle-orm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { hospitals } from '../../server/db/schema.js';
+import { defaultHospitalSettings, readSettings } from '../../server/hospitals/settings.js';
+import { auditOf, counts, type Fixture, setup, trpcError } from '../users/helpers.js';
+
+let f: Fixture;
+
+beforeAll(async () => {
+  f = await setup();
+});
+
+const storedSettings = async (slug: 'general' | 'riverside') =>
+  (await f.env.deps.db.select({ s: hospitals.settings }).from(hospitals).where(eq(hospitals.id, f.t.hospital[slug].id)))[0]?.s;
+
+describe('hospitals.getCurrent and hospitals.getDepartments', () => {
+  it('answers any signed-in user with their own hospital and its parsed settings', async () => {
+    const h = await f.nurse.hospitals.getCurrent.query();
+    expect(h).toMatchObject({ id: f.t.hospital.general.id, name: 'General Hospital', slug: 'general', address: '1 Main Street', isActive: true, licenseNumber: null });
+    // The development seed may tune a field (2FA requirement); everything else is the defaults.
+    expect(h.settings).toEqual(readSettings(await storedSettings('general')));
+    expect(h.settings).toEqual({ ...defaultHospitalSettings, requireTwoFactorFor: h.settings.requireTwoFactorFor });
+    expect((await f.riversideAdmin.hospitals.getCurrent.query()).slug).toBe('riverside');
+  });
+
+  it('reads stored settings over the defaults, so rows missing a newer field still parse', async () => {
+    await f.env.deps.db.update(hospitals).set({ settings: { sessionHours: 8 } }).where(eq(hospitals.id, f.t.hospital.riverside.id));
+    const h = await f.riversideAdmin.hospitals.getCurrent.query();
+    expect(h.settings).toEqual({ ...defaultHospitalSettings, sessionHours: 8 });
+  });
+
+  it('lists the departments of the caller’s hospital only', async () => {
+    const depts = await f.nurse.hospitals.getDepartments.query();
+    expect(depts.map((d) => d.code).sort()).toEqual(['CARD', 'ER', 'ICU']);
+    expect(depts.every((d) => Object.values(f.t.hospital.general.departments).includes(d.id))).toBe(true);
+    expect(depts[0] && Object.keys(depts[0]).sort()).toEqual(['code', 'id', 'isActive', 'name']);
+  });
+
+  it('refuses callers without a session', async () => {
+    expect((await trpcError(f.anonymous.hospitals.getCurrent.query())).code).toBe('UNAUTHORIZED');
+    expect((await trpcError(f.anonymous.hospitals.getDepartments.query())).code).toBe('UNAUTHORIZED');
+  });
+});
+
+describe('hospitals.updateSettings', () => {
+  it('deep-merges objects, replaces arrays, validates the result and audits the changed keys', async () => {
+    const riversideBefore = await storedSettings('riverside');
+    const res = await f.admin.hospitals.updateSettings.mutate({
+      escalation: { critical: { levelTimeoutsSeconds: [30, 60] }, high: { ackTimeoutSeconds: 120 } },
+      requireTwoFactorFor: ['admin', 'head_doctor'],
+    });
+    expect(res).toEqual({
+      ...defaultHospitalSettings,
+      escalation: {
+        ...defaultHospitalSettings.escalation,
+        critical: { levelTimeoutsSeconds: [30, 60] },
+        high: { ...defaultHospitalSettings.escalation.high, ackTimeoutSeconds: 120 },
+      },
+      requireTwoFactorFor: ['admin', 'head_doctor'],
+    });
+    expect(await storedSettings('general')).toEqual(res);
+    expect((await f.admin.hospitals.getCurrent.query()).settings).toEqual(res);
+    expect(await storedSettings('riverside')).toEqual(riversideBefore);
+    const [row] = await auditOf(f, 'hospital.settings_updated', f.t.hospital.general.id);
+    expect(row).toMatchObject({ outcome: 'success', user_id: f.t.user('general', 'admin').id, resource: 'hospital' });
+    expect(row?.metadata?.changed).toEqual(['escalation.critical.levelTimeoutsSeconds', 'escalation.high.ackTimeoutSeconds', 'requireTwoFactorFor']);
+
+    // null removes the optional acknowledgement timeout; a patch that changes nothing writes nothing.
+    const cleared = await f.admin.hospitals.updateSettings.mutate({ escalation: { high: { ackTimeoutSeconds: null } } });
+    expect(cleared.escalation.high).toEqual(defaultHospitalSettings.escalation.high);
+    const before = await counts(f);
+    await f.admin.hospitals.updateSettings.mutate({ sessionHours: cleared.sessionHours });
+    expect(await counts(f)).toEqual(before);
+  });
+
+  it('refuses malformed settings (bad values, unknown keys) with field errors, writing nothing', async () => {
+    const before = await counts(f);
+    const bad = await trpcError(f.admin.hospitals.updateSettings.mutate({ sessionHours: 0, escalation: { low: { levelTimeoutsSeconds: [] } } }));
+    expect(bad.code).toBe('BAD_REQUEST');
+    expect(Object.keys(bad.fieldErrors ?? {}).sort()).toEqual(['escalation', 'sessionHours']);
+    const unknown = await trpcError(f.admin.hospitals.updateSettings.mutate({ sessionHour: 3 } as never));
+    expect(unknown.code).toBe('BAD_REQUEST');
+    const role = await trpcError(f.admin.hospitals.updateSettings.mutate({ requireTwoFactorFor: ['janitor' as 'admin'] }));
+    expect(role.fieldErrors?.requireTwoFactorFor).toBeDefined();
+    expect(await counts(f)).toEqual(before);
+  });
+
+  it('refuses roles without settings.manage and anonymous callers', async () => {
+    expect((await trpcError(f.nurse.hospitals.updateSettings.mutate({ sessionHours: 2 }))).code).toBe('FORBIDDEN');
+    expect((await trpcError(f.anonymous.hospitals.updateSettings.mutate({ sessionHours: 2 }))).code).toBe('UNAUTHORIZED');
+  });
+});
+
+describe('hospitals.createDepartment and hospitals.updateDepartment', () => {
+  it('creates a department (code upper-cased) and audits it; codes are unique per hospital', async () => {
+    const dept = await f.admin.hospitals.createDepartment.mutate({ code: 'peds', name: 'Paediatrics' });
+    expect(dept).toMatchObject({ code: 'PEDS', name: 'Paediatrics', isActive: true });
+    expect((await f.nurse.hospitals.getDepartments.query()).map((d) => d.code)).toContain('PEDS');
+    expect((await auditOf(f, 'department.created', dept.id))[0]).toMatchObject({ outcome: 'success', metadata: { code: 'PEDS', name: 'Paediatrics' } });
+    // Another hospital may use the same code.
+    expect((await f.riversideAdmin.hospitals.createDepartment.mutate({ code: 'PEDS', name: 'Children' })).code).toBe('PEDS');
+
+    const before = await counts(f);
+    const dup = await trpcError(f.admin.hospitals.createDepartment.mutate({ code: 'Peds', name: 'Again' }));
+    expect(dup.code).toBe('CONFLICT');
+    expect(dup.message).toMatch(/code PEDS already exists/);
+    const after = await counts(f);
+    expect(after.departments).toBe(before.departments);
+    expect(after.audit).toBe(before.audit + 1);
+    expect((await auditOf(f, 'department.created')).at(-1)?.outcome).toBe('failure');
+  });
+
+  it('renames, recodes and deactivates a department; an inactive one takes no new users', async () => {
+    const dept = await f.admin.hospitals.createDepartment.mutate({ code: 'TMP', name: 'Temporary' });
+    const renamed = await f.admin.hospitals.updateDepartment.mutate({ id: dept.id, name: 'Temporary Ward', code: 'tmp2' });
+    expect(renamed).toEqual({ id: dept.id, code: 'TMP2', name: 'Temporary Ward', isActive: true });
+    const off = await f.admin.hospitals.updateDepartment.mutate({ id: dept.id, isActive: false });
+    expect(off.isActive).toBe(false);
+    const rows = await auditOf(f, 'department.updated', dept.id);
+    expect(rows.map((r) => r.metadata?.changed)).toEqual([['code', 'name'], ['isActive']]);
+    const err = await trpcError(f.admin.users.create.mutate({ name: 'Late Nurse', email: 'late@general.test', role: 'nurse', departmentId: dept.id }));
+    expect(err.code).toBe('BAD_REQUEST');
+    expect(err.fieldErrors?.departmentId?.[0]).toMatch(/inactive/);
+    expect((await f.admin.hospitals.updateDepartment.mutate({ id: dept.id, isActive: true })).isActive).toBe(true);
+    expect((await trpcError(f.admin.hospitals.updateDepartment.mutate({ id: dept.id, code: 'ICU' }))).code).toBe('CONFLICT');
+  });
+
+  it('answers NOT_FOUND for another hospital’s department', async () => {
+    const before = await counts(f);
+    const river = f.t.hospital.riverside.departments.ER;
+    expect((await trpcError(f.admin.hospitals.updateDepartment.mutate({ id: river, name: 'Taken over' }))).code).toBe('NOT_FOUND');
+    expect(await counts(f)).toEqual(before);
+  });
+
+  it('refuses malformed input, roles without department.manage and anonymous callers, writing nothing', async () => {
+    const before = await counts(f);
+    const bad = await trpcError(f.admin.hospitals.createDepartment.mutate({ code: 'WAY-TOO-LONG', name: 'X' }));
+    expect(bad.code).toBe('BAD_REQUEST');
+    expect(Object.keys(bad.fieldErrors ?? {}).sort()).toEqual(['code', 'name']);
+    const badUpdate = await trpcError(f.admin.hospitals.updateDepartment.mutate({ id: f.t.hospital.general.departments.ER, code: 'E R' }));
+    expect(badUpdate.fieldErrors?.code).toBeDefined();
+    const er = f.t.hospital.general.departments.ER;
+    expect((await trpcError(f.nurse.hospitals.createDepartment.mutate({ code: 'NOPE', name: 'Nope' }))).code).toBe('FORBIDDEN');
+    expect((await trpcError(f.nurse.hospitals.updateDepartment.mutate({ id: er, name: 'Nope' }))).code).toBe('FORBIDDEN');
+    expect((await trpcError(f.anonymous.hospitals.createDepartment.mutate({ code: 'NOPE', name: 'Nope' }))).code).toBe('UNAUTHORIZED');
+    expect((await trpcError(f.anonymous.hospitals.updateDepartment.mutate({ id: er, name: 'Nope' }))).code).toBe('UNAUTHORIZED');
+    expect(await counts(f)).toEqual(before);
+  });
+});
