@@ -8,22 +8,24 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config).child({ process: 'worker' });
   const deps = createDeps(config, log);
-  const running = await startWorkers(deps);
-  log.info({ queues: running.queueNames }, 'worker started');
-
+  let running: Awaited<ReturnType<typeof startWorkers>> | undefined;
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'worker shutting down: finishing active jobs');
     const force = setTimeout(() => process.exit(1), 15_000).unref();
-    await running.close();
+    await running?.close();
     await closeDeps(deps);
     clearTimeout(force);
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  // Handlers first: a SIGTERM during start-up still shuts down cleanly.
+  running = await startWorkers(deps);
+  if (stopping) await running.close();
+  else log.info({ queues: running.queueNames }, 'worker started');
 }
 
 main().catch((err) => {

@@ -5,6 +5,11 @@ import { startWorkers } from '../../worker/workers.js';
 import type { TestEnv } from './env.js';
 
 const root = new URL('../..', import.meta.url).pathname;
+const children = new Set<ChildProcess>();
+// Registered when this module is imported (file level): hooks cannot be added from inside a test.
+afterAll(() => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
 
 /** The real BullMQ workers, in this process, on this file's database and Redis prefix. */
 export async function startTestWorker(env: TestEnv) {
@@ -26,9 +31,7 @@ export function spawnWorker(env: TestEnv, extra: Record<string, string> = {}): C
     env: { ...process.env, ...env.childEnv, LOG_LEVEL: 'warn', ...extra },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  afterAll(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
+  children.add(child);
   return child;
 }
 
