@@ -71,7 +71,9 @@ export const exportProcessor: Processor<typeof exportPayload> = {
     const [job] = await deps.db.select().from(auditExports).where(eq(auditExports.id, exportId));
     if (!job || job.status === 'completed' || job.status === 'expired') return { skipped: true };
     await deps.db.update(auditExports).set({ status: 'running', startedAt: sql`now()`, progress: 0, rowCount: 0, error: null }).where(eq(auditExports.id, exportId));
-    const where = filterWhere(job.hospitalId, job.filters as ExportFilters);
+    // An export is of the log as it was when requested, however long the job waits or runs.
+    const filters = job.filters as ExportFilters;
+    const where = filterWhere(job.hospitalId, { ...filters, to: filters.to ?? job.createdAt.toISOString() });
     const [{ total } = { total: 0 }] = await deps.db.select({ total: count() }).from(auditLogs).where(where);
     const dir = resolve(deps.config.exports.dir);
     await mkdir(dir, { recursive: true });
