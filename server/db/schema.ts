@@ -10,6 +10,7 @@ import {
   jsonb,
   pgEnum,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   unique,
@@ -63,6 +64,8 @@ export const hospitals = pgTable('hospitals', {
   licenseNumber: text('license_number'),
   isActive: boolean('is_active').notNull().default(true),
   settings: jsonb('settings').notNull().default({}),
+  /** Highest alert_events id removed by retention: a subscriber resuming from below it must resync. */
+  eventsPrunedThrough: bigint('events_pruned_through', { mode: 'number' }).notNull().default(0),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 }, (t) => [check('hospitals_slug_format', sql`${t.slug} ~ '^[a-z0-9][a-z0-9-]{0,62}$'`)]);
@@ -181,6 +184,8 @@ export const alerts = pgTable(
     /** Bumped by every state change; part of the escalation job id and of the worker's guard. */
     version: integer('version').notNull().default(1),
     nextEscalationAt: tstz('next_escalation_at'),
+    /** Acknowledged but unresolved past this: the alert reopens and escalates (ack timeout). */
+    ackDeadlineAt: tstz('ack_deadline_at'),
     repeatCount: integer('repeat_count').notNull().default(0),
     createdBy: text('created_by').references(() => users.id, { onDelete: 'restrict' }),
     acknowledgedBy: text('acknowledged_by').references(() => users.id, { onDelete: 'restrict' }),
@@ -215,6 +220,9 @@ export const alerts = pgTable(
     index('alerts_history_idx').on(t.hospitalId, t.createdAt.desc(), t.id.desc()),
     // The sweeper's deadlines.
     index('alerts_next_escalation_idx').on(t.nextEscalationAt).where(sql`${t.status} = 'active'`),
+    index('alerts_ack_deadline_idx').on(t.ackDeadlineAt).where(sql`${t.status} = 'acknowledged'`),
+    // Duplicate suppression looks for an open alert with the same department, room and type.
+    index('alerts_dedup_idx').on(t.hospitalId, t.departmentId, t.alertType, t.roomNumber).where(sql`${t.status} IN ('active', 'acknowledged')`),
     index('alerts_expires_idx').on(t.expiresAt).where(sql`${t.status} IN ('active', 'acknowledged') AND ${t.expiresAt} IS NOT NULL`),
   ],
 );
@@ -246,6 +254,8 @@ export const alertEvents = pgTable(
     actorId: text('actor_id').references(() => users.id, { onDelete: 'restrict' }),
     /** The alert after the change, exactly as subscribers receive it. */
     alert: jsonb('alert').notNull(),
+    /** Type-specific detail: a decline's reason, a repeat's count. */
+    detail: jsonb('detail'),
     escalationLevel: integer('escalation_level').notNull().default(0),
     occurredAt: tstz('occurred_at').notNull().defaultNow(),
   },
@@ -254,6 +264,20 @@ export const alertEvents = pgTable(
     index('alert_events_alert_idx').on(t.alertId, t.id),
     index('alert_events_occurred_idx').on(t.occurredAt),
   ],
+);
+
+/** Per alert and screen (session): when the event reached the board, and when the tile was seen. */
+export const alertReceipts = pgTable(
+  'alert_receipts',
+  {
+    alertId: text('alert_id').notNull().references(() => alerts.id, { onDelete: 'restrict' }),
+    sessionId: text('session_id').notNull().references(() => sessions.id, { onDelete: 'cascade' }),
+    hospitalId: text('hospital_id').notNull().references(() => hospitals.id, { onDelete: 'restrict' }),
+    userId: text('user_id').notNull().references(() => users.id, { onDelete: 'restrict' }),
+    deliveredAt: tstz('delivered_at').notNull().defaultNow(),
+    seenAt: tstz('seen_at'),
+  },
+  (t) => [primaryKey({ columns: [t.alertId, t.sessionId] })],
 );
 
 /**
@@ -323,5 +347,33 @@ export const auditExports = pgTable(
   (t) => [
     check('audit_exports_progress_range', sql`${t.progress} BETWEEN 0 AND 100`),
     index('audit_exports_hospital_idx').on(t.hospitalId, t.createdAt.desc()),
+  ],
+);
+
+export const setupTokenPurposes = ['account_setup', 'password_reset'] as const;
+
+/**
+ * One-time account setup links (server/accounts). Only the SHA-256 of the signed token is stored; a
+ * link is spent by `UPDATE … WHERE used_at IS NULL AND revoked_at IS NULL AND expires_at > now()
+ * RETURNING`, so it works once even under concurrent use. Issuing a new link revokes older ones.
+ */
+export const setupTokens = pgTable(
+  'setup_tokens',
+  {
+    id: id(),
+    userId: text('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+    hospitalId: text('hospital_id').notNull().references(() => hospitals.id, { onDelete: 'restrict' }),
+    tokenHash: text('token_hash').notNull().unique(),
+    purpose: text('purpose').notNull(),
+    /** The admin who issued it; null when issued by the admin CLI. */
+    createdBy: text('created_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+    expiresAt: tstz('expires_at').notNull(),
+    usedAt: tstz('used_at'),
+    revokedAt: tstz('revoked_at'),
+  },
+  (t) => [
+    check('setup_tokens_purpose', sql`${t.purpose} IN ('account_setup', 'password_reset')`),
+    index('setup_tokens_user_open_idx').on(t.userId).where(sql`${t.usedAt} IS NULL AND ${t.revokedAt} IS NULL`),
   ],
 );
