@@ -1,3 +1,20 @@
-import { router } from '../trpc/trpc.js';
+import { exportProcedures } from '../exports/procedures.js';
+import { auditContextOf } from '../trpc/context.js';
+import { permissionProcedure, router } from '../trpc/trpc.js';
+import { complianceReportInput, complianceReportOutput, getLogsInput, getLogsOutput } from './schemas.js';
+import { getComplianceReport, getLogs } from './service.js';
 
-export const auditRouter = router({});
+export const auditRouter = router({
+  getLogs: permissionProcedure('audit.view')
+    .input(getLogsInput)
+    .output(getLogsOutput)
+    .query(({ ctx, input }) => getLogs(ctx.deps.db, ctx.auth.user.hospitalId, input)),
+
+  getComplianceReport: permissionProcedure('audit.view')
+    .input(complianceReportInput)
+    .output(complianceReportOutput)
+    .query(({ ctx, input }) => getComplianceReport(ctx.deps.db, { ...auditContextOf(ctx), hospitalId: ctx.auth.user.hospitalId }, input)),
+
+  // exportLogs, getExport, listExports: the export job runs in the worker (server/exports, worker/processors/export.ts).
+  ...exportProcedures,
+});
