@@ -1,18 +1,44 @@
-import { createTRPCClient, createWSClient, httpBatchLink, splitLink, wsLink } from '@trpc/client';
+import { createTRPCClient, createWSClient, httpBatchLink, splitLink, type TRPCLink, wsLink } from '@trpc/client';
+import { observable } from '@trpc/server/observable';
 import type { AppRouter } from '../../server/router.js';
 
 const wsUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/trpc`;
 
+export interface ClientOptions {
+  getToken: () => string | null;
+  /** An UNAUTHORIZED answer anywhere but sign-in: the session expired or was revoked. */
+  onUnauthorized: () => void;
+}
+
+/** Calls onUnauthorized for any UNAUTHORIZED error (HTTP or subscription), then passes the error on. */
+function unauthorizedLink(onUnauthorized: () => void): TRPCLink<AppRouter> {
+  return () =>
+    ({ next, op }) =>
+      observable((observer) =>
+        next(op).subscribe({
+          next: (value) => observer.next(value),
+          error: (err) => {
+            if (err.data?.code === 'UNAUTHORIZED' && op.path !== 'auth.login') onUnauthorized();
+            observer.error(err);
+          },
+          complete: () => observer.complete(),
+        }),
+      );
+}
+
 /** Queries and mutations over batched HTTP; subscriptions over one WebSocket with keep-alive. */
-export function createClient(getToken: () => string | null) {
+export function createClient({ getToken, onUnauthorized }: ClientOptions) {
   const wsClient = createWSClient({
     url: wsUrl,
     lazy: { enabled: true, closeMs: 10_000 },
     keepAlive: { enabled: true, intervalMs: 10_000, pongTimeoutMs: 5_000 },
+    // A ward screen must come back quickly after a server restart: retry at most every 3 s, not 30 s.
+    retryDelayMs: (attempt) => (attempt === 0 ? 0 : Math.min(500 * 2 ** attempt, 3_000)),
     connectionParams: () => ({ token: getToken() ?? '' }),
   });
   const client = createTRPCClient<AppRouter>({
     links: [
+      unauthorizedLink(onUnauthorized),
       splitLink({
         condition: (op) => op.type === 'subscription',
         true: wsLink({ client: wsClient }),

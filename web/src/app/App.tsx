@@ -1,0 +1,50 @@
+import { lazy, Suspense, useEffect } from 'react';
+import { ChangePassword } from '../auth/ChangePassword.js';
+import { SignIn } from '../auth/SignIn.js';
+import { TwoFactorSetup } from '../auth/TwoFactorSetup.js';
+import { Board } from '../board/Board.js';
+import { Console } from '../console/Console.js';
+import { Escalations } from '../escalations/Escalations.js';
+import { client, errorCode } from '../lib/api.js';
+import { session, useSession } from '../lib/session.js';
+import { type Screen, screensFor, useRoute } from './routes.js';
+import { Shell } from './Shell.js';
+
+// The admin screens (and their charting library) load only for admins: ward boards stay light.
+const Admin = lazy(() => import('../admin/Admin.js').then((m) => ({ default: m.Admin })));
+
+export function App() {
+  const { token, user } = useSession();
+  const route = useRoute();
+
+  // A token from an earlier page load (sessionStorage): find out who it belongs to.
+  useEffect(() => {
+    if (!token || user) return;
+    client.auth.me
+      .query()
+      .then((me) => session.setUser(me))
+      .catch((err) => {
+        if (errorCode(err) !== 'UNAUTHORIZED') session.end('Could not reach the server. Please sign in again.');
+      });
+  }, [token, user]);
+
+  if (!token) return <SignIn />;
+  if (!user) return <p className="loading">Loading…</p>;
+  if (user.mustChangePassword) return <ChangePassword required />;
+  if (user.mustSetupTwoFactor) return <TwoFactorSetup />;
+
+  const allowed = screensFor[user.role];
+  const screen: Screen = allowed.includes(route.screen as Screen) ? (route.screen as Screen) : allowed[0]!;
+  return (
+    <Shell user={user} screen={screen} allowed={allowed}>
+      {screen === 'board' ? <Board user={user} /> : null}
+      {screen === 'console' ? <Console user={user} /> : null}
+      {screen === 'escalations' ? <Escalations /> : null}
+      {screen === 'admin' ? (
+        <Suspense fallback={<p className="loading">Loading…</p>}>
+          <Admin sub={route.sub} user={user} />
+        </Suspense>
+      ) : null}
+    </Shell>
+  );
+}

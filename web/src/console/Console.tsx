@@ -1,0 +1,27 @@
+import { ConnectionStatus, StaleBanner } from '../components/ConnectionStatus.js';
+import type { SessionUser } from '../lib/session.js';
+import { useAlertFeed } from '../lib/useAlertFeed.js';
+import { useConnection } from '../lib/useConnection.js';
+import { useNow } from '../lib/useNow.js';
+import { RaiseAlertForm } from './RaiseAlertForm.js';
+import { RecentAlerts } from './RecentAlerts.js';
+
+/** The operator console: raise alerts fast, and watch what happens to them. */
+export function Console({ user }: { user: SessionUser }) {
+  const feed = useAlertFeed({ keepClosed: true });
+  const conn = useConnection();
+  const now = useNow();
+  return (
+    <main className={`console${conn.status === 'lost' ? ' stale' : ''}`}>
+      <header className="page-head">
+        <h1>Operator console</h1>
+        <ConnectionStatus info={conn} />
+      </header>
+      <StaleBanner info={conn} />
+      <div className="console-grid">
+        <RaiseAlertForm />
+        <RecentAlerts feed={feed} user={user} now={now} />
+      </div>
+    </main>
+  );
+}

@@ -1,0 +1,80 @@
+import { useMemo } from 'react';
+import { useAlertAction } from '../board/useAlertAction.js';
+import { PriorityBadge } from '../components/Priority.js';
+import { OPEN_STATUSES } from '../lib/alertStore.js';
+import { age, clock } from '../lib/format.js';
+import type { SessionUser } from '../lib/session.js';
+import type { Feed } from '../lib/useAlertFeed.js';
+
+const statusLabel: Record<string, string> = { active: 'Waiting', acknowledged: 'Acknowledged', resolved: 'Resolved', cancelled: 'Cancelled' };
+
+/** The recent alerts with their live status: who acknowledged and when, how far it has escalated. */
+export function RecentAlerts({ feed, user, now }: { feed: Feed; user: SessionUser; now: number }) {
+  const action = useAlertAction();
+  // biome-ignore lint/correctness/useExhaustiveDependencies: revision is what changes when the store does
+  const alerts = useMemo(() => feed.store.sortedByNewest(), [feed.revision]);
+  const mayCancel = (createdBy: string | null) => user.role === 'admin' || user.role === 'head_doctor' || createdBy === user.id;
+  return (
+    <section className="card recent" aria-labelledby="recent-title">
+      <h2 id="recent-title" className="card-title">Recent alerts</h2>
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Priority</th>
+            <th scope="col">Alert</th>
+            <th scope="col">Status</th>
+            <th scope="col">Level</th>
+            <th scope="col">Raised</th>
+            <th scope="col">
+              <span className="sr-only">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {alerts.map((a) => (
+            <tr key={a.id} className={`row-${a.status}`}>
+              <td>
+                <PriorityBadge priority={a.priority} />
+              </td>
+              <td>
+                <strong>{a.title}</strong>
+                <div className="muted">
+                  {[a.roomNumber ? `Room ${a.roomNumber}` : null, a.departmentName, a.alertType].filter(Boolean).join(' · ')}
+                </div>
+              </td>
+              <td>
+                <span className={`status status-${a.status}`}>{statusLabel[a.status] ?? a.status}</span>
+                {a.status === 'acknowledged' && a.acknowledgedByName ? (
+                  <div className="muted">
+                    by {a.acknowledgedByName}
+                    {a.acknowledgedAt ? ` at ${clock(a.acknowledgedAt)}` : ''}
+                  </div>
+                ) : null}
+                {a.status === 'resolved' && a.resolvedByName ? (
+                  <div className="muted">
+                    by {a.resolvedByName}
+                    {a.resolvedAt ? ` at ${clock(a.resolvedAt)}` : ''}
+                  </div>
+                ) : null}
+              </td>
+              <td>{a.escalationLevel > 0 ? `Level ${a.escalationLevel}` : '—'}</td>
+              <td>
+                {clock(a.createdAt)}
+                {OPEN_STATUSES.has(a.status) ? <div className="muted">{age(a.createdAt, now)} ago</div> : null}
+              </td>
+              <td>
+                {OPEN_STATUSES.has(a.status) && mayCancel(a.createdBy) ? (
+                  <button type="button" onClick={() => action.ask('cancel', a)} aria-label={`Cancel alert ${a.title}`}>
+                    Cancel alert
+                  </button>
+                ) : null}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {feed.loaded && alerts.length === 0 ? <p className="muted">No recent alerts.</p> : null}
+      {action.dialog}
+    </section>
+  );
+}

@@ -1,0 +1,90 @@
+import { useEffect, useReducer, useRef, useState } from 'react';
+import type { AlertEvent } from '../../../server/alerts/schemas.js';
+import { client, errorCode } from './api.js';
+import { type Alert, AlertStore } from './alertStore.js';
+
+export interface FeedOptions {
+  /** The console keeps resolved/cancelled alerts in its (capped) recent list. */
+  keepClosed?: boolean;
+  /** Called for every live event (not for the initial snapshot): sounds hang off this. */
+  onEvent?: (event: AlertEvent) => void;
+}
+
+export interface Feed {
+  store: AlertStore;
+  loaded: boolean;
+  error: string | null;
+  /** Bumped on every change, so memoised views recompute. */
+  revision: number;
+}
+
+const RETRY_MS = 2_000;
+
+/**
+ * Snapshot, then live: loads alerts.getActive and subscribes to alerts.onEvent from the event id the
+ * snapshot is current to, so nothing falls between the two. wsLink resumes from the last tracked id
+ * on reconnect; if the server says that id is too old (PRECONDITION_FAILED), or the subscription
+ * ends for another reason, the feed reloads the snapshot and subscribes again.
+ */
+export function useAlertFeed({ keepClosed = false, onEvent }: FeedOptions = {}): Feed {
+  const [store] = useState(() => new AlertStore(keepClosed, keepClosed ? 50 : 2_000));
+  const [revision, bump] = useReducer((n: number) => n + 1, 0);
+  const [loaded, setLoaded] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const onEventRef = useRef(onEvent);
+  onEventRef.current = onEvent;
+
+  useEffect(() => {
+    let stopped = false;
+    let unsubscribe: (() => void) | undefined;
+    let retry: ReturnType<typeof setTimeout> | undefined;
+
+    const restart = () => {
+      unsubscribe?.();
+      unsubscribe = undefined;
+      if (!stopped) retry = setTimeout(() => void load(), RETRY_MS);
+    };
+
+    const load = async () => {
+      try {
+        const active = await client.alerts.getActive.query();
+        const recent: Alert[] = keepClosed ? (await client.alerts.list.query({ limit: 25 })).alerts : [];
+        if (stopped) return;
+        store.reset([...recent, ...active.alerts]);
+        setLoaded(true);
+        setError(null);
+        bump();
+        const sub = client.alerts.onEvent.subscribe(
+          { lastEventId: active.lastEventId },
+          {
+            onData: (tracked) => {
+              const event = (tracked as unknown as { data: AlertEvent }).data;
+              if (store.apply(event.alert)) bump();
+              onEventRef.current?.(event);
+            },
+            onError: (err) => {
+              // UNAUTHORIZED is handled globally (back to sign-in); anything else: reload and resubscribe.
+              if (errorCode(err) === 'UNAUTHORIZED') return;
+              restart();
+            },
+            onComplete: () => restart(),
+          },
+        );
+        unsubscribe = () => sub.unsubscribe();
+      } catch (err) {
+        if (stopped || errorCode(err) === 'UNAUTHORIZED') return;
+        setError('Could not load alerts; retrying…');
+        restart();
+      }
+    };
+
+    void load();
+    return () => {
+      stopped = true;
+      clearTimeout(retry);
+      unsubscribe?.();
+    };
+  }, [store, keepClosed]);
+
+  return { store, loaded, error, revision };
+}
