@@ -60,6 +60,14 @@ const envSchema = z.object({
   WEB_DIST_DIR: opt(z.string().min(1)),
   SWEEP_INTERVAL_MS: opt(int(100, 3_600_000)),
   AUDIT_PURGE_BATCH: opt(int(100, 1_000_000)),
+  PRESENCE_CHECK_MS: opt(int(500, 3_600_000)),
+  SMTP_URL: opt(z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' })),
+  MAIL_FROM: opt(z.string().min(3)),
+  SETUP_LINK_HOURS: opt(int(1, 30 * 24)),
+  CORS_ORIGINS: opt(z.string()),
+  BACKUP_SCHEDULE: opt(z.string().regex(/^off$|^(\S+\s+){4,5}\S+$/, 'a cron pattern (5 or 6 fields) or "off"')),
+  BACKUP_DIR: opt(z.string().min(1)),
+  BACKUP_KEEP: opt(int(1, 1000)),
 });
 
 const secretKey = z
@@ -100,6 +108,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   const poolMin = env.DB_POOL_MIN ?? d.poolMin;
   const poolMax = env.DB_POOL_MAX ?? d.poolMax;
   if (poolMin > poolMax) problems.push(`DB_POOL_MIN (${poolMin}) must not exceed DB_POOL_MAX (${poolMax})`);
+  const corsOrigins = (env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean);
+  for (const o of corsOrigins) if (!URL.canParse(o) || new URL(o).origin !== o) problems.push(`CORS_ORIGINS: "${o}" is not an origin (scheme://host[:port])`);
   if (problems.length) throw new ConfigError(problems);
 
   const redisUrl = new URL(env.REDIS_URL ?? 'redis://127.0.0.1:6379/0');
@@ -145,10 +155,19 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     exports: { dir: env.EXPORT_DIR ?? './var/exports', retentionDays: env.EXPORT_RETENTION_DAYS ?? 7 },
     events: { retentionDays: env.EVENT_RETENTION_DAYS ?? 30 },
     webDistDir: env.WEB_DIST_DIR ?? './web/dist',
+    /** Account setup links (server/accounts): emailed through SMTP_URL when set, else shown to the admin to copy. */
+    mail: { smtpUrl: env.SMTP_URL ?? null, from: env.MAIL_FROM ?? `Clarion <no-reply@${new URL(env.PUBLIC_URL ?? 'http://localhost').hostname}>` },
+    accounts: { setupLinkHours: env.SETUP_LINK_HOURS ?? 72 },
+    /** Browser origins other than this server's own that may call the API (same-origin is always allowed). */
+    corsOrigins,
+    /** Scheduled backups by the worker: a cron pattern, or "off" (e.g. when a systemd timer runs them). */
+    backup: { schedule: env.BACKUP_SCHEDULE ?? (profile === 'test' ? 'off' : '30 2 * * *'), dir: env.BACKUP_DIR ?? './var/backups', keep: env.BACKUP_KEEP ?? 7 },
     worker: {
       /** How often the sweeper looks for escalations and expiries whose timer did not fire. */
       sweepIntervalMs: env.SWEEP_INTERVAL_MS ?? 5_000,
       auditPurgeBatch: env.AUDIT_PURGE_BATCH ?? 10_000,
+      /** How often departments are checked for "no screen online". */
+      presenceCheckMs: env.PRESENCE_CHECK_MS ?? 30_000,
     },
   };
 }

@@ -5,11 +5,21 @@ import { createBlockingRedis, redisKey } from '../server/redis.js';
 import { exportProcessor } from './processors/export.js';
 import { auditRetentionProcessor, exportCleanupProcessor } from './processors/maintenance.js';
 import { sweepProcessor } from './processors/sweeper.js';
-import { escalateProcessor, expireProcessor } from './processors/timers.js';
+import { presenceCheckProcessor } from './processors/presence.js';
+import { ackTimeoutProcessor, escalateProcessor, expireProcessor } from './processors/timers.js';
 import type { AnyProcessor, QueueKey } from './registry.js';
 
 /** Every job the worker runs. A job name not listed here fails unrecoverably. */
-export const processors: AnyProcessor[] = [escalateProcessor, expireProcessor, exportProcessor, sweepProcessor, auditRetentionProcessor, exportCleanupProcessor];
+export const processors: AnyProcessor[] = [
+  escalateProcessor,
+  expireProcessor,
+  ackTimeoutProcessor,
+  exportProcessor,
+  sweepProcessor,
+  auditRetentionProcessor,
+  exportCleanupProcessor,
+  presenceCheckProcessor,
+];
 
 // Timers run many at once and never wait behind an export; exports run one at a time.
 const concurrency: Record<QueueKey, number> = { timers: 20, exports: 1, maintenance: 1 };
@@ -53,6 +63,7 @@ export async function startWorkers(deps: AppDeps): Promise<RunningWorkers> {
 
   await deps.queues.maintenance.upsertJobScheduler('sweep', { every: deps.config.worker.sweepIntervalMs }, { name: 'sweep', data: {} });
   await deps.queues.maintenance.upsertJobScheduler('audit-retention', { pattern: '15 3 * * *' }, { name: 'audit-retention', data: {} });
+  await deps.queues.maintenance.upsertJobScheduler('presence-check', { every: deps.config.worker.presenceCheckMs }, { name: 'presence-check', data: {} });
   await deps.queues.maintenance.upsertJobScheduler('export-cleanup', { every: 3_600_000 }, { name: 'export-cleanup', data: {} });
 
   const beat = () => deps.redis.set(heartbeatKey(deps), new Date().toISOString(), 'EX', HEARTBEAT_TTL_SECONDS).catch(() => undefined);

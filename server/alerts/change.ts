@@ -23,7 +23,8 @@ export type AlertDeps = Pick<AppDeps, 'db' | 'redis' | 'config' | 'log'> & { tim
 export interface ChangeSpec {
   /** Audit action suffix: alert.<action>. */
   action: string;
-  event: EventType;
+  /** The events the change emits, in order; `escalated` tells whether the level went up. */
+  events: (row: AlertRow, escalated: boolean) => { type: EventType; detail?: Record<string, unknown> }[];
   /** Statuses the change may start from; the guarded UPDATE re-checks them. */
   from: readonly Status[];
   /** Record-dependent permission check on a visible alert (throws FORBIDDEN). */
@@ -32,7 +33,8 @@ export interface ChangeSpec {
   expect?: { escalationLevel: number; version: number };
   /** Column values; `version` and `updatedAt` are bumped automatically. May read the locked row. */
   set: (row: AlertRow, tx: Tx) => Promise<PgUpdateSetSource<typeof alerts>> | PgUpdateSetSource<typeof alerts>;
-  escalation?: (row: AlertRow) => { toLevel: number; reason: (typeof escalationReasons)[number] };
+  /** Recorded in alert_escalations when `set` raises the level. */
+  escalationReason?: (typeof escalationReasons)[number];
   metadata?: Record<string, unknown>;
 }
 
@@ -50,48 +52,7 @@ export interface ChangeResult {
 export async function changeAlert(deps: AlertDeps, scope: AlertScope, audit: AuditContext, alertId: string, spec: ChangeSpec): Promise<ChangeResult | null> {
   let result: ChangeResult | null;
   try {
-    result = await deps.db.transaction(async (tx) => {
-      const [row] = await tx
-        .select()
-        .from(alerts)
-        .where(and(eq(alerts.id, alertId), scopeWhere(scope, alerts)))
-        .for('update');
-      if (!row) throw notFound('Alert');
-      spec.authorize?.(row);
-      const stale = spec.expect && (row.escalationLevel !== spec.expect.escalationLevel || row.version !== spec.expect.version);
-      if (stale || (spec.expect && !spec.from.includes(row.status))) return null;
-      if (!spec.from.includes(row.status)) throw conflict(`The alert is already ${row.status}`);
-
-      const values = await spec.set(row, tx);
-      const guards: SQL[] = [eq(alerts.id, alertId), inArray(alerts.status, [...spec.from]), eq(alerts.version, row.version)];
-      const updated = await tx
-        .update(alerts)
-        .set({ ...values, version: sql`${alerts.version} + 1`, updatedAt: sql`now()` })
-        .where(and(...guards))
-        .returning({ id: alerts.id });
-      if (!updated.length) throw conflict('The alert changed meanwhile; reload and try again');
-
-      const escalation = spec.escalation?.(row);
-      if (escalation) {
-        await tx.insert(alertEscalations).values({
-          alertId,
-          hospitalId: row.hospitalId,
-          fromLevel: row.escalationLevel,
-          toLevel: escalation.toLevel,
-          reason: escalation.reason,
-          escalatedBy: audit.userId,
-        });
-      }
-      const alert = (await selectAlertById(tx, alertId)) as Alert;
-      const event = await appendEvent(tx, alert, spec.event, audit.userId);
-      await logAuditEvent(tx, audit, {
-        action: `alert.${spec.action}`,
-        resource: 'alert',
-        resourceId: alertId,
-        metadata: { from: row.status, to: alert.status, level: alert.escalationLevel, eventId: event.id, ...escalation, ...spec.metadata },
-      });
-      return { alert, event };
-    });
+    result = await deps.db.transaction((tx) => applyChange(tx, scope, audit, alertId, spec));
   } catch (err) {
     if (err instanceof AppError && (err.code === 'FORBIDDEN' || err.code === 'CONFLICT')) {
       await logAuditEvent(deps.db, audit, {
@@ -106,6 +67,54 @@ export async function changeAlert(deps: AlertDeps, scope: AlertScope, audit: Aud
   }
   if (result) afterCommit(deps, result);
   return result;
+}
+
+/** The change inside the caller's transaction (for callers that already hold one, like create's dedup). */
+export async function applyChange(tx: Tx, scope: AlertScope, audit: AuditContext, alertId: string, spec: ChangeSpec): Promise<ChangeResult | null> {
+  const [row] = await tx
+    .select()
+    .from(alerts)
+    .where(and(eq(alerts.id, alertId), scopeWhere(scope, alerts)))
+    .for('update');
+  if (!row) throw notFound('Alert');
+  spec.authorize?.(row);
+  const stale = spec.expect && (row.escalationLevel !== spec.expect.escalationLevel || row.version !== spec.expect.version);
+  if (stale || (spec.expect && !spec.from.includes(row.status))) return null;
+  if (!spec.from.includes(row.status)) throw conflict(`The alert is already ${row.status}`);
+
+  const values = await spec.set(row, tx);
+  const guards: SQL[] = [eq(alerts.id, alertId), inArray(alerts.status, [...spec.from]), eq(alerts.version, row.version)];
+  const updated = await tx
+    .update(alerts)
+    .set({ ...values, version: sql`${alerts.version} + 1`, updatedAt: sql`now()` })
+    .where(and(...guards))
+    .returning({ id: alerts.id });
+  if (!updated.length) throw conflict('The alert changed meanwhile; reload and try again');
+
+  const toLevel = typeof values.escalationLevel === 'number' ? values.escalationLevel : row.escalationLevel;
+  const escalated = toLevel > row.escalationLevel;
+  const escalation = escalated ? { toLevel, reason: spec.escalationReason ?? 'manual' } : undefined;
+  if (escalation) {
+    await tx.insert(alertEscalations).values({
+      alertId,
+      hospitalId: row.hospitalId,
+      fromLevel: row.escalationLevel,
+      toLevel: escalation.toLevel,
+      reason: escalation.reason,
+      escalatedBy: audit.userId,
+    });
+  }
+  const alert = (await selectAlertById(tx, alertId)) as Alert;
+  let event: AlertEvent | undefined;
+  for (const e of spec.events(row, escalated)) event = await appendEvent(tx, alert, e.type, audit.userId, e.detail);
+  if (!event) throw new Error(`change ${spec.action} emitted no event`);
+  await logAuditEvent(tx, audit, {
+    action: `alert.${spec.action}`,
+    resource: 'alert',
+    resourceId: alertId,
+    metadata: { from: row.status, to: alert.status, level: alert.escalationLevel, eventId: event.id, ...escalation, ...spec.metadata },
+  });
+  return { alert, event };
 }
 
 /** Publish and reschedule after commit; neither may fail or block the caller. */

@@ -14,7 +14,7 @@ type EventRow = typeof alertEvents.$inferSelect;
  * before the INSERT (after the alert's row lock), so bigserial ids commit in id order within a
  * hospital and a reader of `id > lastSeen` can never skip a late-committing lower id.
  */
-export async function appendEvent(tx: Tx, alert: Alert, type: EventType, actorId: string | null): Promise<AlertEvent> {
+export async function appendEvent(tx: Tx, alert: Alert, type: EventType, actorId: string | null, detail?: Record<string, unknown>): Promise<AlertEvent> {
   await tx.execute(sql`SELECT clarion_hospital_lock(${alert.hospitalId})`);
   const [row] = await tx
     .insert(alertEvents)
@@ -25,6 +25,7 @@ export async function appendEvent(tx: Tx, alert: Alert, type: EventType, actorId
       type,
       actorId,
       alert,
+      detail: detail ?? null,
       escalationLevel: alert.escalationLevel,
     })
     .returning();
@@ -38,6 +39,7 @@ export function toWireEvent(row: EventRow): AlertEvent {
     alert: row.alert as Alert,
     actorId: row.actorId,
     occurredAt: row.occurredAt.toISOString(),
+    detail: (row.detail as Record<string, unknown> | null) ?? null,
   };
 }
 

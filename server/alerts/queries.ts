@@ -60,6 +60,7 @@ function toAlert(r: Row): Alert {
     version: a.version,
     repeatCount: a.repeatCount,
     nextEscalationAt: toIsoOrNull(a.nextEscalationAt),
+    ackDeadlineAt: toIsoOrNull(a.ackDeadlineAt),
     createdBy: a.createdBy,
     createdByName: r.createdByName,
     acknowledgedBy: a.acknowledgedBy,

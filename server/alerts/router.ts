@@ -1,9 +1,15 @@
+import { z } from 'zod';
 import { auditContextOf } from '../trpc/context.js';
 import { permissionProcedure, protectedProcedure, router } from '../trpc/trpc.js';
 import {
   alertIdInput,
   alertSchema,
   createAlertInput,
+  createAlertOutput,
+  declineInput,
+  receiptSummaryInput,
+  receiptSummaryOutput,
+  reportReceiptsInput,
   getActiveOutput,
   getByIdOutput,
   listAlertsInput,
@@ -15,18 +21,20 @@ import {
   alertScope,
   cancelAlert,
   createAlert,
+  declineAlert,
   escalateAlert,
   getActiveAlerts,
   getAlertById,
   listAlerts,
   resolveAlert,
 } from './service.js';
+import { receiptSummary, reportReceipts } from './receipts.js';
 import { alertEventStream } from './subscription.js';
 
 export const alertsRouter = router({
   create: permissionProcedure('alert.create')
     .input(createAlertInput)
-    .output(alertSchema)
+    .output(createAlertOutput)
     .mutation(({ ctx, input }) => createAlert(ctx.deps, ctx.auth.user, auditContextOf(ctx), input)),
 
   getActive: protectedProcedure.output(getActiveOutput).query(({ ctx }) => getActiveAlerts(ctx.deps, ctx.auth.user)),
@@ -63,6 +71,22 @@ export const alertsRouter = router({
       const result = await escalateAlert(ctx.deps, alertScope(ctx.auth.user), auditContextOf(ctx), input.alertId, 'manual');
       return (result as NonNullable<typeof result>).alert;
     }),
+
+  decline: permissionProcedure('alert.respond')
+    .input(declineInput)
+    .output(alertSchema)
+    .mutation(({ ctx, input }) => declineAlert(ctx.deps, ctx.auth.user, auditContextOf(ctx), input.alertId, input.reason)),
+
+  /** Boards batch what reached them and what was seen; unknown or invisible ids are ignored. */
+  reportReceipts: protectedProcedure
+    .input(reportReceiptsInput)
+    .output(z.object({ recorded: z.number().int() }))
+    .mutation(({ ctx, input }) => reportReceipts(ctx.deps.db, ctx.auth, input.receipts)),
+
+  receiptSummary: permissionProcedure('presence.view')
+    .input(receiptSummaryInput)
+    .output(receiptSummaryOutput)
+    .query(({ ctx, input }) => receiptSummary(ctx.deps.db, ctx.auth, input.alertIds)),
 
   onEvent: protectedProcedure.input(onEventInput).subscription(({ ctx, input, signal }) =>
     alertEventStream({ deps: ctx.deps, hub: ctx.hub, auth: ctx.auth, lastEventId: input?.lastEventId, signal, socket: ctx.socket }),

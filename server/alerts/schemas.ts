@@ -22,6 +22,7 @@ export const alertSchema = z.object({
   version: z.number().int(),
   repeatCount: z.number().int(),
   nextEscalationAt: zIso.nullable(),
+  ackDeadlineAt: zIso.nullable(),
   createdBy: z.string().nullable(),
   createdByName: z.string().nullable(),
   acknowledgedBy: z.string().nullable(),
@@ -45,6 +46,8 @@ export const alertEventSchema = z.object({
   alert: alertSchema,
   actorId: z.string().nullable(),
   occurredAt: zIso,
+  /** Type-specific: `{ reason }` for declined, `{ repeatCount }` for repeated, `{ reason }` for escalated. */
+  detail: z.record(z.string(), z.unknown()).nullable(),
 });
 export type AlertEvent = z.infer<typeof alertEventSchema>;
 
@@ -79,6 +82,21 @@ export const createAlertInput = z.object({
 export type CreateAlertInput = z.infer<typeof createAlertInput>;
 
 export const alertIdInput = z.object({ alertId: zId });
+export const declineInput = z.object({ alertId: zId, reason: zText(500).pipe(z.string().min(3, 'Say why (at least 3 characters)')) });
+
+export const createAlertOutput = alertSchema.extend({
+  /** True when an identical open alert absorbed this one (its repeat count was raised instead). */
+  deduplicated: z.boolean(),
+});
+
+export const reportReceiptsInput = z.object({
+  receipts: z.array(z.object({ alertId: zId, kind: z.enum(['delivered', 'seen']) })).min(1).max(200),
+});
+export const receiptSchema = z.object({ userId: z.string(), userName: z.string(), sessionId: z.string(), deliveredAt: zIso, seenAt: zIso.nullable() });
+export const receiptSummaryInput = z.object({ alertIds: z.array(zId).min(1).max(100) });
+export const receiptSummaryOutput = z.array(
+  z.object({ alertId: z.string(), deliveredScreens: z.number().int(), seenBy: z.array(z.string()), acknowledgedBy: z.string().nullable() }),
+);
 
 export const listAlertsInput = z.object({
   status: z.array(zAlertStatus).max(4).optional(),
@@ -95,5 +113,10 @@ export const lastEventIdSchema = z.string().regex(/^\d{1,18}$/, 'A decimal event
 export const onEventInput = z.object({ lastEventId: lastEventIdSchema.optional() }).optional();
 
 export const getActiveOutput = z.object({ alerts: z.array(alertSchema), lastEventId: z.string() });
-export const getByIdOutput = z.object({ alert: alertSchema, events: z.array(alertEventSchema), escalations: z.array(escalationSchema) });
+export const getByIdOutput = z.object({
+  alert: alertSchema,
+  events: z.array(alertEventSchema),
+  escalations: z.array(escalationSchema),
+  receipts: z.array(receiptSchema),
+});
 export const listOutput = z.object({ alerts: z.array(alertSchema), nextCursor: z.string().nullable() });

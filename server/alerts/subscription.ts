@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { TRPCError, tracked } from '@trpc/server';
 import { and, count, gt } from 'drizzle-orm';
 import type WebSocket from 'ws';
@@ -5,6 +6,7 @@ import type { AuthSession } from '../auth/sessions.js';
 import { alertEvents } from '../db/schema.js';
 import type { AppDeps } from '../deps.js';
 import type { EventHub, LocalSubscriber } from '../realtime/hub.js';
+import { announceScreen, HEARTBEAT_MS, withdrawScreen } from '../realtime/presence.js';
 import { BoundedQueue, QueueOverflowError } from '../realtime/queue.js';
 import { sessionStillValid } from '../realtime/session-check.js';
 import { latestEventId, readEventsAfter } from './events.js';
@@ -18,7 +20,7 @@ const SOCKET_BUFFER_LIMIT = 4 * 1024 * 1024;
 const SESSION_CHECK_MS = 30_000;
 
 export interface StreamOptions {
-  deps: Pick<AppDeps, 'db' | 'config' | 'log'>;
+  deps: Pick<AppDeps, 'db' | 'config' | 'log' | 'redis'>;
   hub: EventHub;
   auth: AuthSession;
   lastEventId?: string;
@@ -51,6 +53,15 @@ export async function* alertEventStream(opts: StreamOptions) {
       .catch(() => undefined);
   }, SESSION_CHECK_MS);
   check.unref();
+
+  // A clinician's board counts as a screen of their department while it is subscribed.
+  const screen = ['nurse', 'doctor', 'head_doctor'].includes(auth.user.role) && auth.user.departmentId ? { dept: auth.user.departmentId, id: randomUUID() } : null;
+  const beat = () => {
+    if (screen) announceScreen(deps, scope.hospitalId, screen.dept, screen.id).catch(() => undefined);
+  };
+  beat();
+  const presence = screen ? setInterval(beat, HEARTBEAT_MS) : undefined;
+  presence?.unref();
 
   await hub.register(sub);
   try {
@@ -92,6 +103,8 @@ export async function* alertEventStream(opts: StreamOptions) {
     }
   } finally {
     clearInterval(check);
+    if (presence) clearInterval(presence);
+    if (screen) withdrawScreen(deps, scope.hospitalId, screen.dept, screen.id).catch(() => undefined);
     signal?.removeEventListener('abort', onAbort);
     hub.unregister(sub);
   }

@@ -9,6 +9,7 @@ import {
   updateSettingsInput,
   updateSettingsOutput,
 } from './schemas.js';
+import { getPresence } from './presence.js';
 import { createDepartment, getHospital, listDepartments, updateDepartment, updateSettings } from './service.js';
 
 // hospitals.getPresence arrives with the clinical-safety issue.
@@ -16,6 +17,10 @@ export const hospitalsRouter = router({
   getCurrent: protectedProcedure.output(hospitalSchema).query(({ ctx }) => getHospital(ctx.deps.db, ctx.auth.user.hospitalId)),
 
   getDepartments: protectedProcedure.output(z.array(departmentSchema)).query(({ ctx }) => listDepartments(ctx.deps.db, ctx.auth.user.hospitalId)),
+
+  getPresence: permissionProcedure('presence.view')
+    .output(z.object({ known: z.boolean(), departments: z.array(z.object({ departmentId: z.string(), screensOnline: z.number().int() })) }))
+    .query(({ ctx }) => getPresence(ctx.deps, ctx.auth.user.hospitalId)),
 
   updateSettings: permissionProcedure('settings.manage')
     .input(updateSettingsInput)

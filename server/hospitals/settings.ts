@@ -5,7 +5,7 @@ const levelPolicy = z.object({
   /** Seconds an active alert waits at level i before escalating to level i+1; the length is the top level. */
   levelTimeoutsSeconds: z.array(z.number().int().min(1).max(86_400)).min(1).max(10),
   /** Acknowledged but unresolved this long: the alert reopens and escalates (clinical-safety issue). */
-  ackTimeoutSeconds: z.number().int().min(10).max(86_400).optional(),
+  ackTimeoutSeconds: z.number().int().min(1).max(86_400).optional(),
 });
 
 export const hospitalSettingsSchema = z.object({
@@ -56,7 +56,7 @@ export function deepMerge(base: Record<string, unknown>, patch: Record<string, u
  */
 const levelPolicyPatch = z.strictObject({
   levelTimeoutsSeconds: levelPolicy.shape.levelTimeoutsSeconds.optional(),
-  ackTimeoutSeconds: z.number().int().min(10).max(86_400).nullable().optional(),
+  ackTimeoutSeconds: z.number().int().min(1).max(86_400).nullable().optional(),
 });
 export const hospitalSettingsPatchSchema = z.strictObject({
   escalation: z

@@ -14,12 +14,14 @@ export const queueNames = { timers: 'timers', exports: 'exports', maintenance: '
 
 export const escalatePayload = z.object({ alertId: z.string().min(1), hospitalId: z.string().min(1), level: z.number().int().min(0), version: z.number().int().min(1) });
 export const expirePayload = z.object({ alertId: z.string().min(1), hospitalId: z.string().min(1) });
+export const ackTimeoutPayload = z.object({ alertId: z.string().min(1), hospitalId: z.string().min(1), version: z.number().int().min(1) });
 export const exportPayload = z.object({ exportId: z.string().min(1) });
 export const maintenancePayload = z.object({}).strict();
 
 export const jobIds = {
   escalate: (p: z.infer<typeof escalatePayload>) => `esc-${p.alertId}-${p.level}-${p.version}`,
   expire: (alertId: string) => `exp-${alertId}`,
+  ackTimeout: (alertId: string, version: number) => `ack-${alertId}-${version}`,
   export: (exportId: string) => `export-${exportId}`,
 };
 

@@ -23,7 +23,11 @@ export function createAlertTimers(queues: Pick<Queues, 'timers'>, log: Logger): 
         jobIds.escalate({ alertId: alert.id, hospitalId: alert.hospitalId, level: Math.max(0, alert.escalationLevel - 1), version: alert.version - 1 }),
       ];
       const open = alert.status === 'active' || alert.status === 'acknowledged';
-      const work: Promise<unknown>[] = stale.map((id) => q.remove(id));
+      const work: Promise<unknown>[] = [...stale, jobIds.ackTimeout(alert.id, alert.version - 1)].map((id) => q.remove(id));
+      if (alert.status === 'acknowledged' && alert.ackDeadlineAt) {
+        const payload = { alertId: alert.id, hospitalId: alert.hospitalId, version: alert.version };
+        work.push(q.add('ack-timeout', payload, { jobId: jobIds.ackTimeout(alert.id, alert.version), delay: Math.max(0, Date.parse(alert.ackDeadlineAt) - Date.now()) }));
+      }
       if (alert.status === 'active' && alert.nextEscalationAt) {
         const payload = escalatePayload.parse({ alertId: alert.id, hospitalId: alert.hospitalId, level: alert.escalationLevel, version: alert.version });
         work.push(q.add('escalate', payload, { jobId: jobIds.escalate(payload), delay: Math.max(0, Date.parse(alert.nextEscalationAt) - Date.now()) }));

@@ -17,9 +17,9 @@ describe('hospitals.getCurrent and hospitals.getDepartments', () => {
   it('answers any signed-in user with their own hospital and its parsed settings', async () => {
     const h = await f.nurse.hospitals.getCurrent.query();
     expect(h).toMatchObject({ id: f.t.hospital.general.id, name: 'General Hospital', slug: 'general', address: '1 Main Street', isActive: true, licenseNumber: null });
-    // The development seed may tune a field (2FA requirement); everything else is the defaults.
+    // The seed and the test set-up tune two fields (2FA requirement, dedup window); the rest is the defaults.
     expect(h.settings).toEqual(readSettings(await storedSettings('general')));
-    expect(h.settings).toEqual({ ...defaultHospitalSettings, requireTwoFactorFor: h.settings.requireTwoFactorFor });
+    expect(h.settings).toEqual({ ...defaultHospitalSettings, requireTwoFactorFor: h.settings.requireTwoFactorFor, dedupWindowSeconds: 0 });
     expect((await f.riversideAdmin.hospitals.getCurrent.query()).slug).toBe('riverside');
   });
 
@@ -57,6 +57,7 @@ describe('hospitals.updateSettings', () => {
         high: { ...defaultHospitalSettings.escalation.high, ackTimeoutSeconds: 120 },
       },
       requireTwoFactorFor: ['admin', 'head_doctor'],
+      dedupWindowSeconds: 0,
     });
     expect(await storedSettings('general')).toEqual(res);
     expect((await f.admin.hospitals.getCurrent.query()).settings).toEqual(res);

@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { createSession } from '../../server/auth/sessions.js';
 import { departments, hospitals, users } from '../../server/db/schema.js';
 import { type devAccounts, devEmail, devHospitals, seedDevelopment } from '../../server/db/seed-dev.js';
@@ -26,6 +26,8 @@ export interface Tenants {
 export async function seedTenants(env: TestEnv): Promise<Tenants> {
   const db = env.deps.db;
   await seedDevelopment(db);
+  // Tests raise many identical alerts; duplicate suppression is switched on only where it is under test.
+  await db.execute(sql`UPDATE hospitals SET settings = jsonb_set(settings, '{dedupWindowSeconds}', '0'::jsonb)`);
   const hospital = {} as Tenants['hospital'];
   for (const h of devHospitals) {
     const [row] = await db.select({ id: hospitals.id }).from(hospitals).where(eq(hospitals.slug, h.slug));

@@ -7,9 +7,10 @@ import type { TestEnv } from './env.js';
 const root = new URL('../..', import.meta.url).pathname;
 const children = new Set<ChildProcess>();
 // Registered when this module is imported (file level): hooks cannot be added from inside a test.
-afterAll(() => {
+export function killWorkers(): void {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-});
+}
+afterAll(killWorkers);
 
 /** The real BullMQ workers, in this process, on this file's database and Redis prefix. */
 export async function startTestWorker(env: TestEnv) {

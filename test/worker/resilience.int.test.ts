@@ -4,7 +4,7 @@ import { createFastFailRedis } from '../../server/redis.js';
 import { createTestEnv, type TestEnv } from '../support/env.js';
 import { clientFor, startTestServer, type TestServer } from '../support/server.js';
 import { seedTenants, type Tenants } from '../support/tenants.js';
-import { setPolicy, spawnWorker, waitUntil } from '../support/worker.js';
+import { killWorkers, setPolicy, spawnWorker, waitUntil } from '../support/worker.js';
 
 // This file owns Redis database 9, so it may FLUSHDB it as the outage test requires.
 let env: TestEnv;
@@ -66,6 +66,9 @@ describe('worker resilience', () => {
   });
 
   it('shuts down gracefully on SIGTERM', async () => {
+    // Only this worker may write the heartbeat we wait for.
+    killWorkers();
+    await new Promise((r) => setTimeout(r, 200));
     const key = `${env.config.redis.keyPrefix}:worker:heartbeat`;
     await env.deps.redis.del(key);
     const child = spawnWorker(env);

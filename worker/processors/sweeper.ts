@@ -1,5 +1,5 @@
 import { and, asc, inArray, isNotNull, lte, sql } from 'drizzle-orm';
-import { escalateAlert, expireAlert } from '../../server/alerts/service.js';
+import { escalateAlert, expireAlert, reopenAfterAckTimeout } from '../../server/alerts/service.js';
 import { alerts } from '../../server/db/schema.js';
 import { maintenancePayload } from '../../server/jobs/queues.js';
 import type { Processor } from '../registry.js';
@@ -36,7 +36,14 @@ export const sweepProcessor: Processor<typeof maintenancePayload> = {
       .limit(BATCH);
     let expired = 0;
     for (const a of expiring) if (await expireAlert(deps, a.hospitalId, a.id).catch(() => null)) expired++;
-    if (escalated || expired) log.warn({ escalated, expired }, 'sweeper repaired missed timers');
-    return { escalated, expired };
+    const lapsed = await deps.db
+      .select({ id: alerts.id, hospitalId: alerts.hospitalId, version: alerts.version })
+      .from(alerts)
+      .where(and(sql`${alerts.status} = 'acknowledged'`, lte(alerts.ackDeadlineAt, sql`now() - make_interval(secs => ${GRACE_SECONDS})`)))
+      .limit(BATCH);
+    let reopened = 0;
+    for (const a of lapsed) if (await reopenAfterAckTimeout(deps, a.hospitalId, a.id, a.version).catch(() => null)) reopened++;
+    if (escalated || expired || reopened) log.warn({ escalated, expired, reopened }, 'sweeper repaired missed timers');
+    return { escalated, expired, reopened };
   },
 };

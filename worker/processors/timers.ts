@@ -1,7 +1,7 @@
 import type { AuditContext } from '../../server/audit/log.js';
-import { escalateAlert, expireAlert } from '../../server/alerts/service.js';
+import { escalateAlert, expireAlert, reopenAfterAckTimeout } from '../../server/alerts/service.js';
 import { AppError } from '../../server/errors.js';
-import { escalatePayload, expirePayload } from '../../server/jobs/queues.js';
+import { ackTimeoutPayload, escalatePayload, expirePayload } from '../../server/jobs/queues.js';
 import type { Processor } from '../registry.js';
 
 export const systemAudit = (hospitalId: string): AuditContext => ({ userId: null, hospitalId, ip: null, userAgent: 'clarion-worker', sessionId: null });
@@ -29,6 +29,18 @@ export const expireProcessor: Processor<typeof expirePayload> = {
     const result = await expireAlert(deps, p.hospitalId, p.alertId).catch(ignoreGone);
     log.info({ alertId: p.alertId, expired: !!result }, result ? 'alert expired' : 'expiry not due or alert closed');
     return { expired: !!result };
+  },
+};
+
+/** Acknowledged but unresolved past the policy's ackTimeoutSeconds: reopen and escalate. */
+export const ackTimeoutProcessor: Processor<typeof ackTimeoutPayload> = {
+  queue: 'timers',
+  name: 'ack-timeout',
+  schema: ackTimeoutPayload,
+  async run(deps, p, log) {
+    const result = await reopenAfterAckTimeout(deps, p.hospitalId, p.alertId, p.version).catch(ignoreGone);
+    log.info({ alertId: p.alertId, reopened: !!result }, result ? 'acknowledgement timed out; alert reopened' : 'acknowledgement timer stale');
+    return { reopened: !!result };
   },
 };
 

@@ -1,0 +1,137 @@
+import { sql } from 'drizzle-orm';
+import type { AuditContext } from '../audit/log.js';
+import { conflict, notFound } from '../errors.js';
+import { type Actor, checkPermission } from '../permissions.js';
+import { type AlertDeps, type ChangeResult, changeAlert } from './change.js';
+import { loadSettings, maxLevel, nextEscalationAt } from './policy.js';
+import type { Alert } from './schemas.js';
+import { type AlertScope, alertScope } from './visibility.js';
+
+const OPEN = ['active', 'acknowledged'] as const;
+const must = (r: ChangeResult | null): Alert => (r as ChangeResult).alert;
+export type EscalationReason = 'timeout' | 'manual' | 'no_response' | 'declined' | 'ack_timeout';
+type Expect = { escalationLevel: number; version: number };
+
+const systemAudit = (hospitalId: string): AuditContext => ({ userId: null, hospitalId, ip: null, userAgent: 'clarion-worker', sessionId: null });
+
+export async function acknowledgeAlert(deps: AlertDeps, actor: Actor, audit: AuditContext, alertId: string): Promise<Alert> {
+  return must(
+    await changeAlert(deps, alertScope(actor), audit, alertId, {
+      action: 'acknowledged',
+      events: () => [{ type: 'acknowledged' }],
+      from: ['active'],
+      set: async (row, tx) => {
+        // An acknowledgement that is not followed by a resolve in time reopens (ackTimeoutSeconds).
+        const ackTimeout = (await loadSettings(tx, row.hospitalId)).escalation[row.priority].ackTimeoutSeconds;
+        return {
+          status: 'acknowledged',
+          acknowledgedBy: actor.id,
+          acknowledgedAt: sql`now()`,
+          nextEscalationAt: null,
+          ackDeadlineAt: ackTimeout ? new Date(Date.now() + ackTimeout * 1000) : null,
+        };
+      },
+    }),
+  );
+}
+
+export async function resolveAlert(deps: AlertDeps, actor: Actor, audit: AuditContext, alertId: string): Promise<Alert> {
+  return must(
+    await changeAlert(deps, alertScope(actor), audit, alertId, {
+      action: 'resolved',
+      events: () => [{ type: 'resolved' }],
+      from: OPEN,
+      set: (row) => ({
+        status: 'resolved',
+        resolvedBy: actor.id,
+        resolvedAt: sql`now()`,
+        nextEscalationAt: null,
+        ackDeadlineAt: null,
+        // Resolving straight from active also records who took it.
+        ...(row.acknowledgedAt ? {} : { acknowledgedBy: actor.id, acknowledgedAt: sql`now()` }),
+      }),
+    }),
+  );
+}
+
+export async function cancelAlert(deps: AlertDeps, actor: Actor, audit: AuditContext, alertId: string): Promise<Alert> {
+  return must(
+    await changeAlert(deps, alertScope(actor), audit, alertId, {
+      action: 'cancelled',
+      events: () => [{ type: 'cancelled' }],
+      from: OPEN,
+      authorize: (row) => checkPermission(actor, 'alert.cancelOwn', row),
+      set: () => ({ status: 'cancelled', cancelledBy: actor.id, cancelledAt: sql`now()`, nextEscalationAt: null, ackDeadlineAt: null }),
+    }),
+  );
+}
+
+/**
+ * Raises an active alert one level. Manual escalation stops at the policy's top level (CONFLICT);
+ * a timer passes `expect` so a stale timer (acknowledged, already escalated, changed) is a no-op.
+ */
+export async function escalateAlert(deps: AlertDeps, scope: AlertScope, audit: AuditContext, alertId: string, reason: EscalationReason, expect?: Expect) {
+  return changeAlert(deps, scope, audit, alertId, {
+    action: 'escalated',
+    events: () => [{ type: 'escalated', detail: { reason } }],
+    from: ['active'],
+    expect,
+    escalationReason: reason,
+    metadata: { reason },
+    set: async (row, tx) => {
+      const settings = await loadSettings(tx, row.hospitalId);
+      if (row.escalationLevel >= maxLevel(settings, row.priority)) throw conflict('The alert is already at the highest escalation level');
+      return { escalationLevel: row.escalationLevel + 1, nextEscalationAt: nextEscalationAt(settings, row.priority, row.escalationLevel + 1, new Date()) };
+    },
+  });
+}
+
+/** One level up if the policy has one; at the top level the alert stays where it is. */
+async function levelUp(row: { hospitalId: string; priority: Alert['priority']; escalationLevel: number }, tx: Parameters<typeof loadSettings>[0]) {
+  const settings = await loadSettings(tx, row.hospitalId);
+  const level = Math.min(row.escalationLevel + 1, maxLevel(settings, row.priority));
+  return { escalationLevel: level, nextEscalationAt: nextEscalationAt(settings, row.priority, level, new Date()) };
+}
+
+/** "Cannot take it": recorded with its reason, and the alert escalates at once. */
+export async function declineAlert(deps: AlertDeps, actor: Actor, audit: AuditContext, alertId: string, reason: string): Promise<Alert> {
+  return must(
+    await changeAlert(deps, alertScope(actor), audit, alertId, {
+      action: 'declined',
+      from: ['active'],
+      escalationReason: 'declined',
+      metadata: { reason },
+      events: (_row, escalated) => [{ type: 'declined', detail: { reason } }, ...(escalated ? [{ type: 'escalated' as const, detail: { reason: 'declined' } }] : [])],
+      set: (row, tx) => levelUp(row, tx),
+    }),
+  );
+}
+
+/** Acknowledged but not resolved in time: back to active, needing attention, and up a level. */
+export async function reopenAfterAckTimeout(deps: AlertDeps, hospitalId: string, alertId: string, version: number) {
+  return changeAlert(deps, { hospitalId, departmentId: null }, systemAudit(hospitalId), alertId, {
+    action: 'reopened',
+    from: ['acknowledged'],
+    escalationReason: 'ack_timeout',
+    authorize: (row) => {
+      if (row.version !== version || !row.ackDeadlineAt || row.ackDeadlineAt.getTime() > Date.now()) throw notFound('Due acknowledgement');
+    },
+    events: (_row, escalated) => [{ type: 'reopened', detail: { reason: 'ack_timeout' } }, ...(escalated ? [{ type: 'escalated' as const, detail: { reason: 'ack_timeout' } }] : [])],
+    set: async (row, tx) => ({ status: 'active', acknowledgedBy: null, acknowledgedAt: null, ackDeadlineAt: null, ...(await levelUp(row, tx)) }),
+  });
+}
+
+/** Resolves an open alert whose expiry has passed, with an `expired` event. */
+export async function expireAlert(deps: AlertDeps, hospitalId: string, alertId: string): Promise<ChangeResult | null> {
+  return changeAlert(deps, { hospitalId, departmentId: null }, systemAudit(hospitalId), alertId, {
+    action: 'expired',
+    events: () => [{ type: 'expired' }],
+    from: OPEN,
+    authorize: (row) => {
+      if (!row.expiresAt || row.expiresAt.getTime() > Date.now()) throw notFound('Due alert');
+    },
+    set: () => ({ status: 'resolved', resolvedAt: sql`now()`, nextEscalationAt: null, ackDeadlineAt: null }),
+  });
+}
+
+export { systemAudit };
