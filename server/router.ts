@@ -1,3 +1,4 @@
+import { accountsRouter } from './accounts/router.js';
 import { alertsRouter } from './alerts/router.js';
 import { auditRouter } from './audit/router.js';
 import { authRouter } from './auth/router.js';
@@ -13,6 +14,7 @@ export const appRouter = router({
   hospitals: hospitalsRouter,
   audit: auditRouter,
   alerts: alertsRouter,
+  accounts: accountsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,6 +1,8 @@
 import { eq, inArray } from 'drizzle-orm';
+import { deliverLinks, issueLinks } from '../accounts/links.js';
+import type { SetupLink } from '../accounts/schemas.js';
 import { logAuditEvent } from '../audit/log.js';
-import { auditLogs, departments, users } from '../db/schema.js';
+import { auditLogs, departments, hospitals, users } from '../db/schema.js';
 import type { AppDeps } from '../deps.js';
 import { badRequest } from '../errors.js';
 import { type BulkCreateInput, type BulkUserRow, bulkUserRowSchema, clinicalRoles, DEPARTMENT_REQUIRED, type User } from './schemas.js';
@@ -69,13 +71,13 @@ export async function bulkCreateUsers(
   deps: AppDeps,
   caller: Caller,
   input: BulkCreateInput,
-): Promise<{ created: { user: User; temporaryPassword: string }[] }> {
+): Promise<{ created: { user: User; temporaryPassword: string; setupLink: SetupLink }[] }> {
   const hospitalId = caller.actor.hospitalId;
   const rows = await validateRows(deps, hospitalId, input);
   // Cheap-cost scrypt on random secrets, all at once on the libuv pool (see temporary-password.ts).
   const temps = await Promise.all(rows.map(() => newTemporaryPassword()));
   const entry = { action: 'user.bulk_created', resource: 'user', metadata: { count: rows.length } };
-  return auditRefusal(deps, caller.audit, entry, () =>
+  const result = await auditRefusal(deps, caller.audit, entry, () =>
     deps.db
       .transaction(async (tx) => {
         const inserted = await tx
@@ -117,8 +119,17 @@ export async function bulkCreateUsers(
           })),
         );
         await logAuditEvent(tx, caller.audit, { ...entry, metadata: { count: created.length, userIds: created.map((c) => c.user.id) } });
-        return { created };
+        const links = await issueLinks(tx, deps.config, caller.audit, created.map(({ user }) => ({ userId: user.id, hospitalId })));
+        return { created, links };
       })
       .catch(rethrowEmailRace),
   );
+  // Emailed (or handed to the admin) after commit, as for a single user.
+  const [h] = await deps.db.select({ name: hospitals.name }).from(hospitals).where(eq(hospitals.id, hospitalId));
+  const setupLinks = await deliverLinks(
+    deps,
+    caller.audit,
+    result.created.map(({ user }, i) => ({ link: result.links[i] as (typeof result.links)[number], to: { email: user.email, name: user.name, hospitalName: h?.name ?? '' } })),
+  );
+  return { created: result.created.map((c, i) => ({ ...c, setupLink: setupLinks[i] as SetupLink })) };
 }

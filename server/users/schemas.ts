@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { setupLinkSchema } from '../accounts/schemas.js';
 import { zEmail, zId, zIso, zText } from '../common/schemas.js';
 import { roles } from '../db/schema.js';
 
@@ -82,8 +83,13 @@ export const createUserInput = z
   });
 export type CreateUserInput = z.infer<typeof createUserInput>;
 
-/** The temporary password is shown once, here, and never again (a one-time setup link comes later). */
-export const createdUserSchema = z.object({ user: userSchema, temporaryPassword: z.string() });
+/**
+ * The temporary password is shown once, here, and never again. `setupLink` is the one-time link that
+ * lets the user choose their own password and verifies their email (server/accounts): emailed when SMTP
+ * is configured (then `url` is null), else given here to pass on. The temporary password stays for
+ * clients that predate the link.
+ */
+export const createdUserSchema = z.object({ user: userSchema, temporaryPassword: z.string(), setupLink: setupLinkSchema });
 export const createUserOutput = createdUserSchema;
 
 export const updateUserInput = z.object({

@@ -1,7 +1,9 @@
 import { and, eq, type SQL, sql } from 'drizzle-orm';
+import { deliverLink, issueLink } from '../accounts/links.js';
+import type { SetupLink } from '../accounts/schemas.js';
 import { logAuditEvent } from '../audit/log.js';
 import type { Tx } from '../db/client.js';
-import { departments, users } from '../db/schema.js';
+import { departments, hospitals, users } from '../db/schema.js';
 import type { AppDeps } from '../deps.js';
 import { badRequest, notFound } from '../errors.js';
 import { checkPermission } from '../permissions.js';
@@ -65,17 +67,21 @@ export async function getUser(deps: AppDeps, caller: Caller, id: string): Promis
 }
 
 /**
- * Creates a user with a temporary password, returned once; the user must change it at first
- * sign-in. (A signed one-time setup link replaces the temporary password in a later issue.)
+ * Creates a user with a one-time setup link (emailed when SMTP is configured, else returned to pass on)
+ * and, for older clients, a temporary password returned once that must be changed at first sign-in.
  */
-export async function createUser(deps: AppDeps, caller: Caller, input: CreateUserInput): Promise<{ user: User; temporaryPassword: string }> {
+export async function createUser(
+  deps: AppDeps,
+  caller: Caller,
+  input: CreateUserInput,
+): Promise<{ user: User; temporaryPassword: string; setupLink: SetupLink }> {
   const hospitalId = caller.actor.hospitalId;
   const entry = { action: 'user.created', resource: 'user', metadata: { email: input.email, role: input.role, departmentId: input.departmentId ?? null } };
   return auditRefusal(deps, caller.audit, entry, async () => {
     if (input.departmentId) await assignableDepartment(deps.db, hospitalId, input.departmentId);
     await ensureEmailFree(deps.db, input.email);
     const temp = await newTemporaryPassword();
-    const id = await deps.db
+    const created = await deps.db
       .transaction(async (tx) => {
         const [row] = await tx
           .insert(users)
@@ -94,10 +100,13 @@ export async function createUser(deps: AppDeps, caller: Caller, input: CreateUse
           .returning({ id: users.id });
         const newId = (row as { id: string }).id;
         await logAuditEvent(tx, caller.audit, { ...entry, resourceId: newId });
-        return newId;
+        return { newId, link: await issueLink(tx, deps.config, caller.audit, { userId: newId, hospitalId }, 'account_setup') };
       })
       .catch(rethrowEmailRace);
-    return { user: (await findUser(deps.db, hospitalId, id)) as User, temporaryPassword: temp.password };
+    const user = (await findUser(deps.db, hospitalId, created.newId)) as User;
+    const [h] = await deps.db.select({ name: hospitals.name }).from(hospitals).where(eq(hospitals.id, hospitalId));
+    const setupLink = await deliverLink(deps, caller.audit, created.link, { email: user.email, name: user.name, hospitalName: h?.name ?? '' });
+    return { user, temporaryPassword: temp.password, setupLink };
   });
 }
 

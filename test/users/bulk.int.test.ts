@@ -37,8 +37,10 @@ describe('users.bulkCreate', () => {
 
     const after = await counts(f);
     expect(after.users).toBe(before.users + 100);
-    // One user.created row per user plus the summary, all in the import's transaction.
-    expect(after.audit).toBe(before.audit + 101);
+    // One user.created and one account.setup_link_issued row per user plus the summary, all in the
+    // import's transaction.
+    expect(after.audit).toBe(before.audit + 201);
+    expect(res.created.every((c) => c.setupLink.url?.includes('/setup?token=') && !c.setupLink.emailed)).toBe(true);
     const [summary] = await auditOf(f, 'user.bulk_created');
     expect(summary).toMatchObject({ outcome: 'success', metadata: { count: 100 } });
     expect((await auditOf(f, 'user.created', first?.user.id)).length).toBe(1);
