@@ -3,7 +3,7 @@ import type { AppDeps } from '../server/deps.js';
 import { bullPrefix, queueNames } from '../server/jobs/queues.js';
 import { createBlockingRedis, redisKey } from '../server/redis.js';
 import { exportProcessor } from './processors/export.js';
-import { auditRetentionProcessor, exportCleanupProcessor } from './processors/maintenance.js';
+import { auditRetentionProcessor, eventRetentionProcessor, exportCleanupProcessor } from './processors/maintenance.js';
 import { sweepProcessor } from './processors/sweeper.js';
 import { presenceCheckProcessor } from './processors/presence.js';
 import { ackTimeoutProcessor, escalateProcessor, expireProcessor } from './processors/timers.js';
@@ -18,6 +18,7 @@ export const processors: AnyProcessor[] = [
   sweepProcessor,
   auditRetentionProcessor,
   exportCleanupProcessor,
+  eventRetentionProcessor,
   presenceCheckProcessor,
 ];
 
@@ -64,6 +65,7 @@ export async function startWorkers(deps: AppDeps): Promise<RunningWorkers> {
   await deps.queues.maintenance.upsertJobScheduler('sweep', { every: deps.config.worker.sweepIntervalMs }, { name: 'sweep', data: {} });
   await deps.queues.maintenance.upsertJobScheduler('audit-retention', { pattern: '15 3 * * *' }, { name: 'audit-retention', data: {} });
   await deps.queues.maintenance.upsertJobScheduler('presence-check', { every: deps.config.worker.presenceCheckMs }, { name: 'presence-check', data: {} });
+  await deps.queues.maintenance.upsertJobScheduler('event-retention', { pattern: '45 3 * * *' }, { name: 'event-retention', data: {} });
   await deps.queues.maintenance.upsertJobScheduler('export-cleanup', { every: 3_600_000 }, { name: 'export-cleanup', data: {} });
 
   const beat = () => deps.redis.set(heartbeatKey(deps), new Date().toISOString(), 'EX', HEARTBEAT_TTL_SECONDS).catch(() => undefined);

@@ -80,3 +80,9 @@ export async function latestEventId(db: Tx, hospitalId: string): Promise<number>
   const { rows } = await db.execute<{ id: string | null }>(sql`SELECT max(id)::text AS id FROM alert_events WHERE hospital_id = ${hospitalId}`);
   return Number(rows[0]?.id ?? 0);
 }
+
+/** The highest event id removed by retention for a hospital (0 when none). */
+export async function prunedThrough(db: Tx, hospitalId: string): Promise<number> {
+  const { rows } = await db.execute<{ n: string }>(sql`SELECT events_pruned_through::text AS n FROM hospitals WHERE id = ${hospitalId}`);
+  return Number(rows[0]?.n ?? 0);
+}

@@ -7,6 +7,7 @@ import {
   createAlertInput,
   createAlertOutput,
   declineInput,
+  updateAlertInput,
   receiptSummaryInput,
   receiptSummaryOutput,
   reportReceiptsInput,
@@ -22,6 +23,7 @@ import {
   cancelAlert,
   createAlert,
   declineAlert,
+  updateAlert,
   escalateAlert,
   getActiveAlerts,
   getAlertById,
@@ -71,6 +73,11 @@ export const alertsRouter = router({
       const result = await escalateAlert(ctx.deps, alertScope(ctx.auth.user), auditContextOf(ctx), input.alertId, 'manual');
       return (result as NonNullable<typeof result>).alert;
     }),
+
+  update: permissionProcedure('alert.update')
+    .input(updateAlertInput)
+    .output(alertSchema)
+    .mutation(({ ctx, input }) => updateAlert(ctx.deps, ctx.auth.user, auditContextOf(ctx), input)),
 
   decline: permissionProcedure('alert.respond')
     .input(declineInput)

@@ -82,6 +82,20 @@ export const createAlertInput = z.object({
 export type CreateAlertInput = z.infer<typeof createAlertInput>;
 
 export const alertIdInput = z.object({ alertId: zId });
+export const updateAlertInput = z
+  .object({
+    alertId: zId,
+    title: zText(200).pipe(z.string().min(1, 'Required')).optional(),
+    description: zText(2_000).nullable().optional(),
+    roomNumber: zText(40).nullable().optional(),
+    priority: zPriority.optional(),
+  })
+  .refine((v) => v.title !== undefined || v.description !== undefined || v.roomNumber !== undefined || v.priority !== undefined, {
+    message: 'Change at least one field',
+    path: ['title'],
+  });
+export type UpdateAlertInput = z.infer<typeof updateAlertInput>;
+
 export const declineInput = z.object({ alertId: zId, reason: zText(500).pipe(z.string().min(3, 'Say why (at least 3 characters)')) });
 
 export const createAlertOutput = alertSchema.extend({

@@ -9,7 +9,7 @@ import type { EventHub, LocalSubscriber } from '../realtime/hub.js';
 import { announceScreen, HEARTBEAT_MS, withdrawScreen } from '../realtime/presence.js';
 import { BoundedQueue, QueueOverflowError } from '../realtime/queue.js';
 import { sessionStillValid } from '../realtime/session-check.js';
-import { latestEventId, readEventsAfter } from './events.js';
+import { latestEventId, prunedThrough, readEventsAfter } from './events.js';
 import type { AlertEvent } from './schemas.js';
 import { alertScope, scopeWhere } from './visibility.js';
 
@@ -70,6 +70,8 @@ export async function* alertEventStream(opts: StreamOptions) {
     if (opts.lastEventId !== undefined) {
       cursor = Number(opts.lastEventId);
       if (cursor > latest) throw resync('lastEventId is ahead of the event log; reload the board');
+      // "0" means from the beginning of what is kept; any other id below the retention watermark is gone.
+      if (cursor > 0 && cursor < (await prunedThrough(deps.db, scope.hospitalId))) throw resync('Events after lastEventId are no longer kept; reload the board');
       const [row] = await deps.db
         .select({ n: count() })
         .from(alertEvents)

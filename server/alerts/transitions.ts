@@ -4,7 +4,7 @@ import { conflict, notFound } from '../errors.js';
 import { type Actor, checkPermission } from '../permissions.js';
 import { type AlertDeps, type ChangeResult, changeAlert } from './change.js';
 import { loadSettings, maxLevel, nextEscalationAt } from './policy.js';
-import type { Alert } from './schemas.js';
+import type { Alert, UpdateAlertInput } from './schemas.js';
 import { type AlertScope, alertScope } from './visibility.js';
 
 const OPEN = ['active', 'acknowledged'] as const;
@@ -119,6 +119,44 @@ export async function reopenAfterAckTimeout(deps: AlertDeps, hospitalId: string,
     events: (_row, escalated) => [{ type: 'reopened', detail: { reason: 'ack_timeout' } }, ...(escalated ? [{ type: 'escalated' as const, detail: { reason: 'ack_timeout' } }] : [])],
     set: async (row, tx) => ({ status: 'active', acknowledgedBy: null, acknowledgedAt: null, ackDeadlineAt: null, ...(await levelUp(row, tx)) }),
   });
+}
+
+/**
+ * Corrects an open alert. A priority change moves the escalation deadline onto the new priority's
+ * timeline, counted from when the alert reached its current level (due at once if already past).
+ */
+export async function updateAlert(deps: AlertDeps, actor: Actor, audit: AuditContext, input: UpdateAlertInput): Promise<Alert> {
+  const { alertId, ...changes } = input;
+  return must(
+    await changeAlert(deps, alertScope(actor), audit, alertId, {
+      action: 'updated',
+      from: OPEN,
+      metadata: { changed: Object.keys(changes) },
+      events: () => [{ type: 'updated', detail: { changed: Object.keys(changes) } }],
+      set: async (row, tx) => {
+        const values: Record<string, unknown> = {};
+        if (changes.title !== undefined) values.title = changes.title;
+        if (changes.description !== undefined) values.description = changes.description || null;
+        if (changes.roomNumber !== undefined) values.roomNumber = changes.roomNumber || null;
+        if (changes.priority !== undefined && changes.priority !== row.priority) {
+          values.priority = changes.priority;
+          if (row.status === 'active') {
+            const settings = await loadSettings(tx, row.hospitalId);
+            const levelStart = await levelStartedAt(tx, row);
+            const next = nextEscalationAt(settings, changes.priority, row.escalationLevel, levelStart);
+            values.nextEscalationAt = next && next.getTime() < Date.now() ? new Date() : next;
+          }
+        }
+        return values;
+      },
+    }),
+  );
+}
+
+async function levelStartedAt(tx: Parameters<typeof loadSettings>[0], row: { id: string; escalationLevel: number; createdAt: Date }): Promise<Date> {
+  if (row.escalationLevel === 0) return row.createdAt;
+  const { rows } = await tx.execute<{ at: Date | null }>(sql`SELECT max(escalated_at) AS at FROM alert_escalations WHERE alert_id = ${row.id}`);
+  return rows[0]?.at ? new Date(rows[0].at) : row.createdAt;
 }
 
 /** Resolves an open alert whose expiry has passed, with an `expired` event. */

@@ -1,6 +1,6 @@
 import { unlink } from 'node:fs/promises';
 import { and, eq, lt, sql } from 'drizzle-orm';
-import { auditExports } from '../../server/db/schema.js';
+import { auditExports, hospitals } from '../../server/db/schema.js';
 import { maintenancePayload } from '../../server/jobs/queues.js';
 import type { Processor } from '../registry.js';
 
@@ -42,5 +42,41 @@ export const exportCleanupProcessor: Processor<typeof maintenancePayload> = {
     for (const e of expired) if (e.filePath) await unlink(e.filePath).catch(() => undefined);
     if (expired.length) log.info({ removed: expired.length }, 'expired export files removed');
     return { removed: expired.length };
+  },
+};
+
+const EVENT_BATCH = 10_000;
+
+/**
+ * Prunes alert_events older than EVENT_RETENTION_DAYS, oldest first, and records the highest id
+ * removed per hospital: a subscriber resuming from below it gets PRECONDITION_FAILED and reloads.
+ * The audit log keeps the full history; this is only the replay log.
+ */
+export const eventRetentionProcessor: Processor<typeof maintenancePayload> = {
+  queue: 'maintenance',
+  name: 'event-retention',
+  schema: maintenancePayload,
+  async run(deps, _p, log) {
+    const days = deps.config.events.retentionDays;
+    const list = await deps.db.select({ id: hospitals.id }).from(hospitals);
+    let pruned = 0;
+    for (const h of list) {
+      const { rows } = await deps.db.execute<{ cut: string | null }>(
+        sql`SELECT max(id)::text AS cut FROM alert_events WHERE hospital_id = ${h.id} AND occurred_at < now() - make_interval(days => ${days})`,
+      );
+      const cut = rows[0]?.cut ? Number(rows[0].cut) : 0;
+      if (!cut) continue;
+      // Watermark first: a resume from a pruned id is refused before the rows disappear.
+      await deps.db.execute(sql`UPDATE hospitals SET events_pruned_through = greatest(events_pruned_through, ${cut}) WHERE id = ${h.id}`);
+      for (;;) {
+        const deleted = await deps.db.execute(sql`
+          DELETE FROM alert_events WHERE id IN (
+            SELECT id FROM alert_events WHERE hospital_id = ${h.id} AND id <= ${cut} ORDER BY id LIMIT ${EVENT_BATCH})`);
+        pruned += deleted.rowCount ?? 0;
+        if ((deleted.rowCount ?? 0) < EVENT_BATCH) break;
+      }
+    }
+    if (pruned) log.info({ pruned, days }, 'alert events past retention pruned');
+    return { pruned };
   },
 };
