@@ -3,6 +3,7 @@ import type { AlertTimers } from './alerts/change.js';
 import type { Config } from './config.js';
 import { createDatabase, createPool, type Database, watchPool } from './db/client.js';
 import type { Logger } from './logger.js';
+import { AppMetrics } from './metrics.js';
 import { createQueues, type Queues } from './jobs/queues.js';
 import { createAlertTimers } from './jobs/timers.js';
 import { createFastFailRedis, type Redis } from './redis.js';
@@ -22,6 +23,7 @@ export interface AppDeps {
   queues: Queues;
   /** Schedules an alert's escalation and expiry timers after each change. */
   timers: AlertTimers;
+  metrics: AppMetrics;
 }
 
 export function createDeps(config: Config, log: Logger): AppDeps {
@@ -30,7 +32,10 @@ export function createDeps(config: Config, log: Logger): AppDeps {
   const redis = createFastFailRedis(config.redis, 'clarion-app');
   redis.on('error', (err) => log.debug({ err: err.message }, 'redis connection error'));
   const queues = createQueues(config, log);
-  return { config, log, pool, db: createDatabase(pool), redis, queues, timers: createAlertTimers(queues, log) };
+  const metrics = new AppMetrics();
+  metrics.watchPool(pool);
+  metrics.watchQueues({ timers: queues.timers, exports: queues.exports, maintenance: queues.maintenance });
+  return { config, log, pool, db: createDatabase(pool), redis, queues, timers: createAlertTimers(queues, log), metrics };
 }
 
 export async function closeDeps(deps: AppDeps): Promise<void> {

@@ -18,7 +18,7 @@ export interface AlertTimers {
   afterChange(alert: Alert): Promise<void>;
 }
 
-export type AlertDeps = Pick<AppDeps, 'db' | 'redis' | 'config' | 'log'> & { timers?: AlertTimers };
+export type AlertDeps = Pick<AppDeps, 'db' | 'redis' | 'config' | 'log' | 'metrics'> & { timers?: AlertTimers };
 
 export interface ChangeSpec {
   /** Audit action suffix: alert.<action>. */

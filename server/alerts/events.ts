@@ -49,8 +49,9 @@ export const eventsChannel = (deps: Pick<AppDeps, 'config'>, hospitalId: string)
  * After commit: wake every instance's fan-out. The message is only a wake-up (the event of record is
  * in Postgres), so a failed publish costs latency, never an event — and never fails the mutation.
  */
-export function publishEvent(deps: Pick<AppDeps, 'config' | 'redis' | 'log'>, event: AlertEvent): void {
-  deps.redis.publish(eventsChannel(deps, event.alert.hospitalId), event.id).catch((err) => {
+export function publishEvent(deps: Pick<AppDeps, 'config' | 'redis' | 'log' | 'metrics'>, event: AlertEvent): void {
+  deps.redis.publish(eventsChannel(deps, event.alert.hospitalId), event.id).then(() => deps.metrics.eventsPublished.inc({ result: 'ok' }), (err) => {
+    deps.metrics.eventsPublished.inc({ result: 'failed' });
     deps.log.warn({ err: err.message, eventId: event.id }, 'event wake-up not published; instances will pick it up on their next tick');
   });
 }

@@ -20,7 +20,7 @@ const SOCKET_BUFFER_LIMIT = 4 * 1024 * 1024;
 const SESSION_CHECK_MS = 30_000;
 
 export interface StreamOptions {
-  deps: Pick<AppDeps, 'db' | 'config' | 'log' | 'redis'>;
+  deps: Pick<AppDeps, 'db' | 'config' | 'log' | 'redis' | 'metrics'>;
   hub: EventHub;
   auth: AuthSession;
   lastEventId?: string;
@@ -80,6 +80,7 @@ export async function* alertEventStream(opts: StreamOptions) {
       for (;;) {
         const page = await readEventsAfter(deps.db, scope, cursor, 500);
         for (const event of page) {
+          deps.metrics.eventsDelivered.inc({ mode: 'replay' });
           yield tracked(event.id, event);
           cursor = Number(event.id);
         }
@@ -100,6 +101,8 @@ export async function* alertEventStream(opts: StreamOptions) {
         socket.terminate();
         return;
       }
+      deps.metrics.eventsDelivered.inc({ mode: 'live' });
+      deps.metrics.deliveryLatency.observe(Math.max(0, Date.now() - Date.parse(event.occurredAt)) / 1000);
       yield tracked(event.id, event);
       cursor = Number(event.id);
     }

@@ -47,9 +47,10 @@ export class EventHub {
   private readonly stats: HubStats = { subscribers: 0, hospitals: 0, delivered: 0, fetches: 0 };
 
   constructor(
-    private readonly deps: Pick<AppDeps, 'db' | 'config' | 'log'>,
+    private readonly deps: Pick<AppDeps, 'db' | 'config' | 'log' | 'metrics'>,
     private readonly tickMs = 1_000,
   ) {
+    deps.metrics.gauge('clarion_alert_subscriptions', 'Live alerts.onEvent subscriptions on this instance', (set) => set(this.statistics.subscribers));
     this.subscriber = createBlockingRedis(deps.config.redis, `${deps.config.redis.keyPrefix}-fanout`);
     this.subscriber.on('error', (err) => deps.log.debug({ err: err.message }, 'fan-out redis error'));
     // ioredis re-subscribes on reconnect; whatever was published meanwhile is read from Postgres now.

@@ -27,12 +27,16 @@ const observed = t.middleware(async ({ ctx, path, type, next }) => {
   const log = ctx.log.child({ procedure: path });
   const result = await next({ ctx: { log } });
   const ms = Math.round((performance.now() - started) * 10) / 10;
+  const metrics = ctx.deps.metrics;
   if (!result.ok) {
     const mapped = toTRPCError(result.error);
+    metrics.procedureErrors.inc({ procedure: path, code: mapped.code });
+    if (type !== 'subscription') metrics.procedureDuration.observe({ procedure: path, type, outcome: 'error' }, ms / 1000);
     if (mapped.code === 'INTERNAL_SERVER_ERROR') log.error({ err: result.error.cause ?? result.error, ms, type }, 'procedure failed');
     else log.info({ code: mapped.code, ms, type }, 'procedure refused');
     if (mapped !== result.error) return { ...result, error: mapped };
   } else if (type !== 'subscription') {
+    metrics.procedureDuration.observe({ procedure: path, type, outcome: 'ok' }, ms / 1000);
     log.debug({ ms, type }, 'procedure ok');
   }
   return result;

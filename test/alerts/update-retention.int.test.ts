@@ -72,7 +72,7 @@ describe('event-log retention', () => {
     // Age every event so far past the 30-day retention (test set-up).
     await env.deps.db.execute(sql`UPDATE alert_events SET occurred_at = now() - interval '31 days' WHERE hospital_id = ${t.hospital.general.id}`);
     const fresh = await raise({ title: 'Fresh' });
-    const result = await eventRetentionProcessor.run(env.deps, {}, env.deps.log);
+    const result = (await eventRetentionProcessor.run(env.deps, {}, env.deps.log)) as { pruned: number };
     expect(result.pruned).toBeGreaterThan(0);
     const { rows } = await env.deps.db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM alert_events WHERE hospital_id = ${t.hospital.general.id}`);
     expect(rows[0]!.n).toBe(1);
