@@ -1,9 +1,9 @@
-import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { eq, sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { departments, hospitals, users } from '../../server/db/schema.js';
 import { defaultHospitalSettings } from '../../server/hospitals/settings.js';
+import { runScript } from '../support/cli.js';
 import { createTestEnv, type TestEnv } from '../support/env.js';
 import { clientFor, collectEvents, startTestServer, type TestServer } from '../support/server.js';
 import { seedTenants } from '../support/tenants.js';
@@ -21,13 +21,7 @@ beforeAll(async () => {
 });
 
 /** Runs the CLI as a child process against this file's database and Redis prefix. */
-function admin(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile('npx', ['tsx', 'scripts/admin.ts', ...args], { env: { ...process.env, ...env.childEnv }, timeout: 60_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const admin = (...args: string[]) => runScript('scripts/admin.ts', args, env.childEnv);
 
 const count = async () =>
   (
@@ -44,7 +38,8 @@ const auditRows = async (hospitalId: string) =>
 
 const bootstrap = ['create-hospital', '--name', "St. Mary's Hospital", '--slug', 'st-marys', '--admin-email', 'It.Admin@StMarys.example', '--admin-name', 'Ada Admin', '--departments', 'ER:Emergency,ICU:Intensive Care'];
 
-describe('npm run admin', () => {
+// Each case starts the CLI as its own process (a few seconds each on a busy 2-core machine).
+describe('npm run admin', { timeout: 120_000 }, () => {
   let firstToken: string;
   let hospitalId: string;
 

@@ -1,5 +1,4 @@
 import type { AddressInfo } from 'node:net';
-import { TRPCClientError } from '@trpc/client';
 import { generate } from 'otplib';
 import { SMTPServer } from 'smtp-server';
 import { afterAll } from 'vitest';
@@ -62,23 +61,7 @@ export function tokenIn(text: string): string {
   return m[1] as string;
 }
 
-export interface TrpcErrorInfo {
-  code: string;
-  message: string;
-  fieldErrors: Record<string, string[]> | null;
-}
-
-/** Awaits a call that must fail and returns its tRPC code, message and field errors. */
-export async function trpcError(call: Promise<unknown>): Promise<TrpcErrorInfo> {
-  try {
-    await call;
-  } catch (err) {
-    if (!(err instanceof TRPCClientError)) throw err;
-    const data = err.data as { code: string; fieldErrors?: Record<string, string[]> | null };
-    return { code: data.code, message: err.message, fieldErrors: data.fieldErrors ?? null };
-  }
-  throw new Error('expected the call to fail');
-}
+export { type TrpcErrorInfo, trpcError } from '../support/errors.js';
 
 /** The current TOTP code for a secret taken from an otpauth:// URI. */
 export function totpFor(otpauthUri: string): Promise<string> {

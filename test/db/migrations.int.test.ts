@@ -4,6 +4,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { dropDatabase, ensureDatabase, withDatabase } from '../../server/db/admin.js';
 import { migrateDown, migrateUp, migrationStatus, readMigrations } from '../../server/db/migrator.js';
+import { runScript } from '../support/cli.js';
 import { BASE_URL } from '../support/global-setup.js';
 
 const run = promisify(execFile);
@@ -73,7 +74,7 @@ describe('migrations', () => {
 
   it('the CLI exits non-zero on failure and refuses a production down without confirmation', async () => {
     const env = { ...process.env, DATABASE_URL: url, CLARION_ENV: 'test' };
-    const ok = await run('npx', ['tsx', 'scripts/migrate.ts', 'status'], { env });
+    const ok = await runScript('scripts/migrate.ts', ['status'], env);
     expect(ok.stdout).toContain(`${count} applied, 0 pending`);
     const prod = {
       ...env,
@@ -83,10 +84,10 @@ describe('migrations', () => {
       TOKEN_SIGNING_SECRET: 'p'.repeat(40),
       DB_SSL: 'disable',
     };
-    const refused = await run('npx', ['tsx', 'scripts/migrate.ts', 'down'], { env: prod }).catch((e) => e);
+    const refused = await runScript('scripts/migrate.ts', ['down'], prod);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('--confirm-production');
-    const bad = await run('npx', ['tsx', 'scripts/migrate.ts', 'down', 'many'], { env }).catch((e) => e);
+    const bad = await runScript('scripts/migrate.ts', ['down', 'many'], env);
     expect(bad.code).toBe(2);
     expect((await migrationStatus(pool, DIR)).every((s) => s.state === 'applied')).toBe(true);
   });

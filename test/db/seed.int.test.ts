@@ -1,12 +1,10 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { verifyPassword } from '../../server/auth/passwords.js';
 import { DEV_PASSWORD, seedDevelopment } from '../../server/db/seed-dev.js';
+import { runScript } from '../support/cli.js';
 import { createTestEnv, type TestEnv } from '../support/env.js';
 
-const run = promisify(execFile);
 let env: TestEnv;
 
 async function counts() {
@@ -48,17 +46,14 @@ describe('development seed', () => {
   });
 
   it('refuses to run in production', async () => {
-    const result = await run('npx', ['tsx', 'scripts/seed.ts'], {
-      env: {
-        ...process.env,
+    const result = await runScript('scripts/seed.ts', [], {
         CLARION_ENV: 'production',
         DATABASE_URL: env.databaseUrl,
         REDIS_URL: 'redis://127.0.0.1:6379/0',
         TOTP_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64'),
         TOKEN_SIGNING_SECRET: 'p'.repeat(40),
         DB_SSL: 'disable',
-      },
-    }).catch((e) => e);
+    });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('refusing to seed a production database');
   });

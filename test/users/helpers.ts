@@ -34,23 +34,7 @@ export async function setup(): Promise<Fixture> {
   };
 }
 
-export interface TrpcErrorInfo {
-  code: string;
-  message: string;
-  fieldErrors: Record<string, string[]> | null;
-}
-
-/** Awaits a call that must fail and returns its tRPC code, message and field errors. */
-export async function trpcError(call: Promise<unknown>): Promise<TrpcErrorInfo> {
-  try {
-    await call;
-  } catch (err) {
-    if (!(err instanceof TRPCClientError)) throw err;
-    const data = err.data as { code: string; fieldErrors?: Record<string, string[]> | null };
-    return { code: data.code, message: err.message, fieldErrors: data.fieldErrors ?? null };
-  }
-  throw new Error('expected the call to fail');
-}
+export { type TrpcErrorInfo, trpcError } from '../support/errors.js';
 
 let n = 0;
 
