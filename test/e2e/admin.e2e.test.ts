@@ -4,10 +4,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appRouter } from '../../server/router.js';
 import { createWebTestEnv, launchBrowser, openScreen, RestartableServer, screenshot } from '../support/browser.js';
 import type { TestEnv } from '../support/env.js';
-import { seedTenants } from '../support/tenants.js';
+import { logAuditEvent } from '../../server/audit/log.js';
+import { clientFor } from '../support/server.js';
+import { seedTenants, type Tenants } from '../support/tenants.js';
 import { startWorkers } from '../../worker/workers.js';
 
 let env: TestEnv;
+let t: Tenants;
 let server: RestartableServer;
 let browser: Browser;
 let admin: Page;
@@ -18,7 +21,7 @@ const hasExports = 'audit.exportLogs' in (appRouter._def.procedures as Record<st
 
 beforeAll(async () => {
   env = await createWebTestEnv();
-  await seedTenants(env);
+  t = await seedTenants(env);
   server = new RestartableServer(env);
   await server.start();
   browser = await launchBrowser();
@@ -161,16 +164,31 @@ describe('sign-in and the admin screens', () => {
   });
 
   it('reads the audit log with filters and keyset "Load more"', async () => {
+    // More than a page (50) of entries, so "Load more" has something to load.
+    const general = t.hospital.general.id;
+    const ctx = { userId: t.user('general', 'admin').id, hospitalId: general, ip: '127.0.0.1', userAgent: 'e2e', sessionId: null };
+    for (let i = 0; i < 60; i++) await logAuditEvent(env.deps.db, ctx, { action: 'test.filler', resource: 'test', metadata: { i } });
+    const total = await env.deps.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM audit_logs WHERE hospital_id = $1', [general]);
+    expect(total.rows[0]!.n).toBeGreaterThan(60);
+
     await admin.getByRole('link', { name: 'Audit log' }).click();
-    await admin.getByRole('cell', { name: 'auth.login', exact: true }).first().waitFor();
-    const rows = () => admin.getByRole('row').count();
-    const before = await rows();
-    const more = admin.getByRole('button', { name: 'Load more' });
-    if (await more.count()) {
-      await more.click();
-      await admin.waitForFunction((n) => document.querySelectorAll('tbody tr').length > n, before - 1);
-      expect(await rows()).toBeGreaterThan(before);
+    await admin.getByRole('cell', { name: 'test.filler', exact: true }).first().waitFor();
+    const bodyRows = () => admin.locator('tbody tr').count();
+    expect(await bodyRows()).toBe(50);
+    await admin.getByText('50 entries shown').waitFor();
+    // Keyset paging to the end: every entry exactly once, in order, then "End of log".
+    while (await admin.getByRole('button', { name: 'Load more' }).count()) {
+      const before = await bodyRows();
+      await admin.getByRole('button', { name: 'Load more' }).click();
+      await admin.waitForFunction((n) => document.querySelectorAll('tbody tr').length > n || document.body.textContent?.includes('End of log'), before);
+      await admin.getByRole('button', { name: 'Load more' }).or(admin.getByText('End of log')).first().waitFor();
     }
+    await admin.getByText('End of log').waitFor();
+    const now = total.rows[0]!.n;
+    expect(await bodyRows()).toBeGreaterThanOrEqual(now);
+    await admin.getByText(`${await bodyRows()} entries shown`).waitFor();
+    const fillers = await admin.getByRole('cell', { name: 'test.filler', exact: true }).count();
+    expect(fillers).toBe(60);
     await admin.getByLabel('Outcome').selectOption('failure');
     await admin.getByRole('button', { name: 'Apply filters' }).click();
     // The wrong password above is in the log, as a failure.
@@ -180,11 +198,20 @@ describe('sign-in and the admin screens', () => {
   });
 
   it('generates the compliance report with charts', async () => {
+    // One alert raised and acknowledged, so time to acknowledge has a bar.
+    const api = clientFor({ url: server.url, wsUrl: `ws://127.0.0.1:${server.port}/trpc` }, await t.token('general', 'admin'));
+    const raised = await api.alerts.create.mutate({ title: 'Report me', priority: 'high', alertType: 'medical', departmentId: t.hospital.general.departments.ICU, roomNumber: '1' });
+    await api.alerts.acknowledge.mutate({ alertId: raised.id });
     await admin.getByRole('link', { name: 'Compliance' }).click();
     await admin.getByRole('button', { name: 'Generate report' }).click();
     await admin.getByText('Events by action').waitFor({ timeout: 10_000 });
     await admin.locator('figure svg.recharts-surface').first().waitFor();
     expect(await admin.getByText('Failed sign-ins').count()).toBe(1);
+    // Alert response as charts, not raw JSON.
+    await admin.getByRole('figure', { name: /Time to acknowledge per department/ }).locator('svg.recharts-surface').first().waitFor();
+    await admin.getByRole('figure', { name: 'Alert events per day' }).locator('svg.recharts-surface').first().waitFor();
+    await admin.getByRole('figure', { name: /Time to acknowledge/ }).getByText('Intensive Care · high').waitFor();
+    expect(await admin.locator('pre').count()).toBe(0);
     await screenshot(admin, 'admin-compliance', { fullPage: true });
   });
 

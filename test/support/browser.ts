@@ -12,9 +12,9 @@ export const DOCS_SCREENSHOT_DIR = new URL('../../docs/screenshots', import.meta
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /** A test env whose server serves the built web app (`npx vite build` first; `npm test` does it). */
-export async function createWebTestEnv(): Promise<TestEnv> {
+export async function createWebTestEnv(overrides: Record<string, string> = {}): Promise<TestEnv> {
   if (!existsSync(`${WEB_DIST_DIR}/index.html`)) throw new Error('web/dist is missing: run `npx vite build` first');
-  return createTestEnv({ WEB_DIST_DIR });
+  return createTestEnv({ ...overrides, WEB_DIST_DIR });
 }
 
 /**

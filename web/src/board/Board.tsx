@@ -10,8 +10,11 @@ import { useConnection } from '../lib/useConnection.js';
 import { useNow } from '../lib/useNow.js';
 import { AlertTile } from './AlertTile.js';
 import { useAlertAction } from './useAlertAction.js';
+import { useReceipts } from './useReceipts.js';
 
 export const RESPONDER_ROLES: ReadonlySet<string> = new Set(['nurse', 'doctor', 'head_doctor', 'admin']);
+const DECLINER_ROLES: ReadonlySet<string> = new Set(['nurse', 'doctor']);
+const everyAlert = () => true;
 
 /** New critical and high alerts chime (distinct per priority); the rest arrive silently. */
 function chimeFor(event: AlertEvent) {
@@ -22,7 +25,14 @@ function chimeFor(event: AlertEvent) {
 
 /** The ward board: a wall screen of open alerts, live, that says plainly when it is stale. */
 export function Board({ user }: { user: SessionUser }) {
-  const feed = useAlertFeed({ onEvent: chimeFor });
+  const receipts = useReceipts(everyAlert);
+  const feed = useAlertFeed({
+    onEvent: (e) => {
+      receipts.onEvent(e);
+      chimeFor(e);
+    },
+    onSnapshot: receipts.onSnapshot,
+  });
   const conn = useConnection();
   const now = useNow();
   const action = useAlertAction();
@@ -61,7 +71,16 @@ export function Board({ user }: { user: SessionUser }) {
       <section className="tiles" aria-label="Open alerts">
         {feed.loaded && alerts.length === 0 ? <p className="all-clear">No open alerts</p> : null}
         {alerts.map((a) => (
-          <AlertTile key={a.id} alert={a} now={now} canRespond={RESPONDER_ROLES.has(user.role)} onAction={action.ask} />
+          <AlertTile
+            key={a.id}
+            alert={a}
+            now={now}
+            canRespond={RESPONDER_ROLES.has(user.role)}
+            canDecline={DECLINER_ROLES.has(user.role)}
+            note={feed.store.note(a.id)}
+            tileRef={receipts.tileRef}
+            onAction={action.ask}
+          />
         ))}
       </section>
       {action.dialog}

@@ -1,33 +1,60 @@
 import { useState } from 'react';
+import { declineInput } from '../../../server/alerts/schemas.js';
 import { ConfirmDialog } from '../components/ConfirmDialog.js';
+import { Field } from '../components/Field.js';
 import { client, errorCode, errorMessage } from '../lib/api.js';
 import type { Alert } from '../lib/alertStore.js';
 
-export type AlertAction = 'acknowledge' | 'resolve' | 'cancel' | 'escalate';
+export type AlertAction = 'acknowledge' | 'resolve' | 'cancel' | 'escalate' | 'decline';
 
 const labels: Record<AlertAction, { verb: string; confirm: string }> = {
   acknowledge: { verb: 'Acknowledge', confirm: 'Yes, acknowledge' },
   resolve: { verb: 'Resolve', confirm: 'Yes, resolve' },
   cancel: { verb: 'Cancel', confirm: 'Yes, cancel alert' },
   escalate: { verb: 'Escalate', confirm: 'Yes, escalate' },
+  decline: { verb: 'Decline', confirm: 'Decline alert' },
 };
+
+const reasonSchema = declineInput.shape.reason;
 
 /**
  * Acting on an alert always goes through a confirmation step (a mis-tap on a wall screen must not
- * silence a cardiac arrest). The screen updates from the event the server sends back, not from here.
+ * silence a cardiac arrest). Declining also asks why. The screen updates from the event the server
+ * sends back, not from here.
  */
 export function useAlertAction() {
   const [pending, setPending] = useState<{ action: AlertAction; alert: Alert } | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [reason, setReason] = useState('');
+  const [reasonError, setReasonError] = useState<string | undefined>();
+
+  const close = () => {
+    setPending(null);
+    setError(null);
+    setReason('');
+    setReasonError(undefined);
+  };
 
   const run = async () => {
     if (!pending) return;
-    setBusy(true);
     setError(null);
+    let declineReason = '';
+    if (pending.action === 'decline') {
+      const parsed = reasonSchema.safeParse(reason);
+      if (!parsed.success) {
+        setReasonError(parsed.error.issues[0]?.message ?? 'Invalid');
+        return;
+      }
+      setReasonError(undefined);
+      declineReason = parsed.data;
+    }
+    setBusy(true);
     try {
-      await client.alerts[pending.action].mutate({ alertId: pending.alert.id });
-      setPending(null);
+      const alertId = pending.alert.id;
+      if (pending.action === 'decline') await client.alerts.decline.mutate({ alertId, reason: declineReason });
+      else await client.alerts[pending.action].mutate({ alertId });
+      close();
     } catch (err) {
       setError(errorCode(err) === 'CONFLICT' ? 'Someone else has already changed this alert.' : errorMessage(err));
     } finally {
@@ -42,11 +69,33 @@ export function useAlertAction() {
       busy={busy}
       error={error}
       onConfirm={() => void run()}
-      onClose={() => {
-        setPending(null);
-        setError(null);
-      }}
-    />
+      onClose={close}
+    >
+      {pending.action === 'decline' ? (
+        <>
+          <p>The alert goes up to the next escalation level at once, so someone else takes it.</p>
+          <Field label="Reason" error={reasonError} hint="Why you cannot take it, e.g. “In theatre with another patient”" autoFocus>
+            {(p) => (
+              <input
+                {...p}
+                value={reason}
+                maxLength={500}
+                onChange={(e) => {
+                  setReason(e.target.value);
+                  setReasonError(undefined);
+                }}
+                onKeyDown={(e) => {
+                  if (e.key === 'Enter') {
+                    e.preventDefault();
+                    void run();
+                  }
+                }}
+              />
+            )}
+          </Field>
+        </>
+      ) : null}
+    </ConfirmDialog>
   ) : null;
 
   return { ask: (action: AlertAction, alert: Alert) => setPending({ action, alert }), dialog };

@@ -5,12 +5,15 @@ import { useConnection } from '../lib/useConnection.js';
 import { useNow } from '../lib/useNow.js';
 import { RaiseAlertForm } from './RaiseAlertForm.js';
 import { RecentAlerts } from './RecentAlerts.js';
+import { ScreensOnline } from './ScreensOnline.js';
+import { usePresence } from './usePresence.js';
 
 /** The operator console: raise alerts fast, and watch what happens to them. */
 export function Console({ user }: { user: SessionUser }) {
   const feed = useAlertFeed({ keepClosed: true });
   const conn = useConnection();
   const now = useNow();
+  const presence = usePresence();
   return (
     <main className={`console${conn.status === 'lost' ? ' stale' : ''}`}>
       <header className="page-head">
@@ -19,7 +22,10 @@ export function Console({ user }: { user: SessionUser }) {
       </header>
       <StaleBanner info={conn} />
       <div className="console-grid">
-        <RaiseAlertForm />
+        <div className="console-side">
+          <ScreensOnline departments={presence.departments} known={presence.known} />
+          <RaiseAlertForm screensOf={presence.screensOf} checkScreens={presence.checkScreens} />
+        </div>
         <RecentAlerts feed={feed} user={user} now={now} />
       </div>
     </main>

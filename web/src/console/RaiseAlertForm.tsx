@@ -1,6 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
-import { type FormEvent, useRef, useState } from 'react';
-import { createAlertInput } from '../../../server/alerts/schemas.js';
+import { type FormEvent, useEffect, useRef, useState } from 'react';
+import { type CreateAlertInput, createAlertInput } from '../../../server/alerts/schemas.js';
 import { Field } from '../components/Field.js';
 import { client, errorMessage, serverFieldErrors, useTRPC } from '../lib/api.js';
 import { blankToUndefined, type FieldErrors, validate } from '../lib/validate.js';
@@ -8,16 +8,55 @@ import { blankToUndefined, type FieldErrors, validate } from '../lib/validate.js
 const ALERT_TYPES = ['medical', 'fall', 'equipment', 'fire', 'security', 'infection', 'other'];
 const EMPTY = { departmentId: '', roomNumber: '', alertType: 'medical', priority: 'high', title: '', description: '', expiresAt: '' };
 
-/** Raise an alert: validated by the server's own zod schema before it is sent, with field messages. */
-export function RaiseAlertForm() {
+const screensHint = (n: number | null) => (n === null ? undefined : n === 0 ? 'No screens online there' : `${n} ${n === 1 ? 'screen' : 'screens'} online`);
+
+type Status = { kind: 'ok' | 'error' | 'notice'; text: string };
+
+/**
+ * Raise an alert: validated by the server's own zod schema before it is sent, with field messages.
+ * Raising to a department with no board online asks first ("Raise anyway"): nobody may see it.
+ */
+export function RaiseAlertForm({ screensOf, checkScreens }: { screensOf: (departmentId: string) => number | null; checkScreens: (departmentId: string) => Promise<number | null> }) {
   const trpc = useTRPC();
   const departments = useQuery(trpc.hospitals.getDepartments.queryOptions());
   const [values, setValues] = useState(EMPTY);
   const [errors, setErrors] = useState<FieldErrors>({});
-  const [status, setStatus] = useState<{ ok: boolean; text: string } | null>(null);
+  const [status, setStatus] = useState<Status | null>(null);
   const [busy, setBusy] = useState(false);
+  const [noScreens, setNoScreens] = useState<{ data: CreateAlertInput; departmentName: string } | null>(null);
   const titleRef = useRef<HTMLInputElement>(null);
-  const set = (k: keyof typeof EMPTY) => (e: { target: { value: string } }) => setValues({ ...values, [k]: e.target.value });
+  const deptRef = useRef<HTMLSelectElement>(null);
+  const warningRef = useRef<HTMLDivElement>(null);
+  const set = (k: keyof typeof EMPTY) => (e: { target: { value: string } }) => {
+    setValues({ ...values, [k]: e.target.value });
+    setNoScreens(null);
+  };
+  // The warning takes focus, so a keyboard user hears it and is one Tab from "Raise anyway".
+  useEffect(() => {
+    if (noScreens) warningRef.current?.focus();
+  }, [noScreens]);
+
+  const send = async (data: CreateAlertInput) => {
+    setNoScreens(null);
+    setBusy(true);
+    try {
+      const alert = await client.alerts.create.mutate(data);
+      const what = `${alert.title}${alert.roomNumber ? `, room ${alert.roomNumber}` : ''} (${alert.departmentName})`;
+      setStatus(
+        alert.deduplicated
+          ? { kind: 'notice', text: `Already active — repeat #${alert.repeatCount} recorded on the existing alert: ${what}` }
+          : { kind: 'ok', text: `Raised: ${what}` },
+      );
+      setValues({ ...EMPTY, departmentId: values.departmentId });
+      titleRef.current?.focus();
+    } catch (err) {
+      const fe = serverFieldErrors(err);
+      setErrors(fe);
+      setStatus({ kind: 'error', text: Object.keys(fe).length ? 'Please check the highlighted fields' : errorMessage(err) });
+    } finally {
+      setBusy(false);
+    }
+  };
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -29,28 +68,22 @@ export function RaiseAlertForm() {
       return;
     }
     setErrors({});
-    setBusy(true);
-    try {
-      const alert = await client.alerts.create.mutate(v.data);
-      setStatus({ ok: true, text: `Raised: ${alert.title}${alert.roomNumber ? `, room ${alert.roomNumber}` : ''} (${alert.departmentName})` });
-      setValues({ ...EMPTY, departmentId: values.departmentId });
-      titleRef.current?.focus();
-    } catch (err) {
-      const fe = serverFieldErrors(err);
-      setErrors(fe);
-      setStatus({ ok: false, text: Object.keys(fe).length ? 'Please check the highlighted fields' : errorMessage(err) });
-    } finally {
-      setBusy(false);
+    // Asked afresh at the moment of raising: the poll may be a few seconds old.
+    if ((await checkScreens(v.data.departmentId)) === 0) {
+      const dept = departments.data?.find((d) => d.id === v.data.departmentId);
+      setNoScreens({ data: v.data, departmentName: dept?.name ?? 'this department' });
+      return;
     }
+    await send(v.data);
   };
 
   return (
     <form className="card raise-form" onSubmit={submit} noValidate aria-labelledby="raise-title">
       <h2 id="raise-title" className="card-title">Raise an alert</h2>
       <div className="grid2">
-        <Field label="Department" error={errors.departmentId}>
+        <Field label="Department" error={errors.departmentId} hint={screensHint(values.departmentId ? screensOf(values.departmentId) : null)}>
           {(p) => (
-            <select {...p} value={values.departmentId} onChange={set('departmentId')}>
+            <select {...p} ref={deptRef} value={values.departmentId} onChange={set('departmentId')}>
               <option value="">Choose…</option>
               {(departments.data ?? [])
                 .filter((d) => d.isActive)
@@ -96,11 +129,32 @@ export function RaiseAlertForm() {
       <Field label="Expires at (optional)" error={errors.expiresAt}>
         {(p) => <input {...p} type="datetime-local" value={values.expiresAt} onChange={set('expiresAt')} />}
       </Field>
-      <button type="submit" className="primary big" disabled={busy}>
-        Raise alert
-      </button>
+      {noScreens ? (
+        <div className="no-screen-warning" role="alert" tabIndex={-1} ref={warningRef} aria-labelledby="no-screen-title">
+          <h3 id="no-screen-title">No screen is online in {noScreens.departmentName}</h3>
+          <p>No board there is showing alerts right now, so nobody may see this one. Phone the ward as well, or choose another department.</p>
+          <div className="actions">
+            <button type="button" className="danger-solid" onClick={() => void send(noScreens.data)} disabled={busy}>
+              Raise anyway
+            </button>
+            <button
+              type="button"
+              onClick={() => {
+                setNoScreens(null);
+                deptRef.current?.focus();
+              }}
+            >
+              Change department
+            </button>
+          </div>
+        </div>
+      ) : (
+        <button type="submit" className="primary big" disabled={busy}>
+          Raise alert
+        </button>
+      )}
       {status ? (
-        <p role="status" className={status.ok ? 'ok' : 'error'}>
+        <p role="status" className={status.kind === 'ok' ? 'ok' : status.kind === 'notice' ? 'notice' : 'error'}>
           {status.text}
         </p>
       ) : null}

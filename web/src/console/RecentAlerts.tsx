@@ -1,10 +1,13 @@
-import { useMemo } from 'react';
+import { useMemo, useState } from 'react';
 import { useAlertAction } from '../board/useAlertAction.js';
 import { PriorityBadge } from '../components/Priority.js';
 import { OPEN_STATUSES } from '../lib/alertStore.js';
 import { age, clock } from '../lib/format.js';
 import type { SessionUser } from '../lib/session.js';
 import type { Feed } from '../lib/useAlertFeed.js';
+import { AlertDetails } from './AlertDetails.js';
+import { Delivery } from './Delivery.js';
+import { useReceiptSummary } from './useReceiptSummary.js';
 
 const statusLabel: Record<string, string> = { active: 'Waiting', acknowledged: 'Acknowledged', resolved: 'Resolved', cancelled: 'Cancelled' };
 
@@ -13,6 +16,8 @@ export function RecentAlerts({ feed, user, now }: { feed: Feed; user: SessionUse
   const action = useAlertAction();
   // biome-ignore lint/correctness/useExhaustiveDependencies: revision is what changes when the store does
   const alerts = useMemo(() => feed.store.sortedByNewest(), [feed.revision]);
+  const receipts = useReceiptSummary(alerts);
+  const [details, setDetails] = useState<string | null>(null);
   const mayCancel = (createdBy: string | null) => user.role === 'admin' || user.role === 'head_doctor' || createdBy === user.id;
   return (
     <section className="card recent" aria-labelledby="recent-title">
@@ -23,7 +28,7 @@ export function RecentAlerts({ feed, user, now }: { feed: Feed; user: SessionUse
             <th scope="col">Priority</th>
             <th scope="col">Alert</th>
             <th scope="col">Status</th>
-            <th scope="col">Level</th>
+            <th scope="col">Delivery</th>
             <th scope="col">Raised</th>
             <th scope="col">
               <span className="sr-only">Actions</span>
@@ -44,6 +49,7 @@ export function RecentAlerts({ feed, user, now }: { feed: Feed; user: SessionUse
               </td>
               <td>
                 <span className={`status status-${a.status}`}>{statusLabel[a.status] ?? a.status}</span>
+                {a.escalationLevel > 0 ? <div className="level">Level {a.escalationLevel}</div> : null}
                 {a.status === 'acknowledged' && a.acknowledgedByName ? (
                   <div className="muted">
                     by {a.acknowledgedByName}
@@ -57,12 +63,17 @@ export function RecentAlerts({ feed, user, now }: { feed: Feed; user: SessionUse
                   </div>
                 ) : null}
               </td>
-              <td>{a.escalationLevel > 0 ? `Level ${a.escalationLevel}` : '—'}</td>
+              <td>
+                <Delivery alert={a} summary={receipts.get(a.id)} now={now} />
+              </td>
               <td>
                 {clock(a.createdAt)}
                 {OPEN_STATUSES.has(a.status) ? <div className="muted">{age(a.createdAt, now)} ago</div> : null}
               </td>
-              <td>
+              <td className="row-actions">
+                <button type="button" onClick={() => setDetails(a.id)} aria-label={`Details of ${a.title}`}>
+                  Details
+                </button>
                 {OPEN_STATUSES.has(a.status) && mayCancel(a.createdBy) ? (
                   <button type="button" onClick={() => action.ask('cancel', a)} aria-label={`Cancel alert ${a.title}`}>
                     Cancel alert
@@ -75,6 +86,7 @@ export function RecentAlerts({ feed, user, now }: { feed: Feed; user: SessionUse
       </table>
       {feed.loaded && alerts.length === 0 ? <p className="muted">No recent alerts.</p> : null}
       {action.dialog}
+      {details ? <AlertDetails alertId={details} onClose={() => setDetails(null)} /> : null}
     </section>
   );
 }

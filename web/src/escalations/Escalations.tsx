@@ -2,6 +2,7 @@ import { useMemo } from 'react';
 import type { AlertEvent } from '../../../server/alerts/schemas.js';
 import { AlertTile } from '../board/AlertTile.js';
 import { useAlertAction } from '../board/useAlertAction.js';
+import { useReceipts } from '../board/useReceipts.js';
 import { ConnectionStatus, StaleBanner } from '../components/ConnectionStatus.js';
 import { SoundControls } from '../components/SoundControls.js';
 import { sound } from '../lib/sound.js';
@@ -9,13 +10,23 @@ import { useAlertFeed } from '../lib/useAlertFeed.js';
 import { useConnection } from '../lib/useConnection.js';
 import { useNow } from '../lib/useNow.js';
 
+// This view shows (and so confirms delivery of) escalated alerts only.
+const escalated = (a: { escalationLevel: number }) => a.escalationLevel >= 1;
+
 function chimeFor(event: AlertEvent) {
   if (event.type === 'escalated') sound.play('escalation');
 }
 
 /** The head doctor's view: every open alert of the hospital that has escalated (level ≥ 1), live. */
 export function Escalations() {
-  const feed = useAlertFeed({ onEvent: chimeFor });
+  const receipts = useReceipts(escalated);
+  const feed = useAlertFeed({
+    onEvent: (e) => {
+      receipts.onEvent(e);
+      chimeFor(e);
+    },
+    onSnapshot: receipts.onSnapshot,
+  });
   const conn = useConnection();
   const now = useNow();
   const action = useAlertAction();
@@ -25,7 +36,7 @@ export function Escalations() {
     () =>
       feed.store
         .sortedByPriority()
-        .filter((a) => a.escalationLevel >= 1)
+        .filter(escalated)
         .sort((a, b) => b.escalationLevel - a.escalationLevel),
     [feed.revision],
   );
@@ -43,7 +54,16 @@ export function Escalations() {
       <section className="tiles" aria-label="Escalated alerts">
         {feed.loaded && alerts.length === 0 ? <p className="all-clear">No escalated alerts</p> : null}
         {alerts.map((a) => (
-          <AlertTile key={a.id} alert={a} now={now} canRespond onAction={action.ask} extraActions={['escalate']} />
+          <AlertTile
+            key={a.id}
+            alert={a}
+            now={now}
+            canRespond
+            note={feed.store.note(a.id)}
+            tileRef={receipts.tileRef}
+            onAction={action.ask}
+            extraActions={['escalate']}
+          />
         ))}
       </section>
       {action.dialog}

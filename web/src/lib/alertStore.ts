@@ -1,6 +1,14 @@
-import type { Alert } from '../../../server/alerts/schemas.js';
+import type { Alert, AlertEvent } from '../../../server/alerts/schemas.js';
 
-export type { Alert };
+export type { Alert, AlertEvent };
+
+/** What the alert record alone does not say, learnt from its events. */
+export interface AlertNote {
+  /** Back to active after an acknowledgement that was not followed by a resolve in time. */
+  reopened?: boolean;
+  /** The latest "cannot take it", with its reason. */
+  declined?: { reason: string; at: string };
+}
 
 export const OPEN_STATUSES: ReadonlySet<string> = new Set(['active', 'acknowledged']);
 const PRIORITY_RANK: Record<string, number> = { critical: 0, high: 1, medium: 2, low: 3 };
@@ -13,6 +21,7 @@ const PRIORITY_RANK: Record<string, number> = { critical: 0, high: 1, medium: 2,
  */
 export class AlertStore {
   private byId = new Map<string, Alert>();
+  private notes = new Map<string, AlertNote>();
   constructor(
     private readonly keepClosed = false,
     private readonly cap = 50,
@@ -20,14 +29,35 @@ export class AlertStore {
 
   reset(alerts: Alert[]): void {
     this.byId.clear();
+    this.notes.clear();
     for (const a of alerts) this.apply(a);
+  }
+
+  /** Applies a live (or historical) event: the alert, and the notes its type carries. */
+  applyEvent(event: AlertEvent): boolean {
+    const changed = this.apply(event.alert);
+    if (!this.byId.has(event.alert.id)) return changed;
+    const note = { ...this.notes.get(event.alert.id) };
+    if (event.type === 'reopened') note.reopened = true;
+    else if (event.type === 'acknowledged' || event.type === 'resolved') delete note.reopened;
+    else if (event.type === 'declined') note.declined = { reason: String(event.detail?.reason ?? ''), at: event.occurredAt };
+    else return changed;
+    this.notes.set(event.alert.id, note);
+    return true;
+  }
+
+  note(id: string): AlertNote | undefined {
+    return this.notes.get(id);
   }
 
   /** Returns true when the store changed. */
   apply(alert: Alert): boolean {
     const existing = this.byId.get(alert.id);
     if (existing && existing.version > alert.version) return false;
-    if (!OPEN_STATUSES.has(alert.status) && !this.keepClosed) return this.byId.delete(alert.id);
+    if (!OPEN_STATUSES.has(alert.status) && !this.keepClosed) {
+      this.notes.delete(alert.id);
+      return this.byId.delete(alert.id);
+    }
     this.byId.set(alert.id, alert);
     if (this.byId.size > this.cap) this.trim();
     return true;
@@ -40,6 +70,7 @@ export class AlertStore {
     for (const a of [...closed, ...sorted]) {
       if (this.byId.size <= this.cap) break;
       this.byId.delete(a.id);
+      this.notes.delete(a.id);
     }
   }
 

@@ -8,6 +8,8 @@ export interface FeedOptions {
   keepClosed?: boolean;
   /** Called for every live event (not for the initial snapshot): sounds hang off this. */
   onEvent?: (event: AlertEvent) => void;
+  /** Called with the alerts of each (re)loaded snapshot. */
+  onSnapshot?: (alerts: Alert[]) => void;
 }
 
 export interface Feed {
@@ -19,6 +21,24 @@ export interface Feed {
 }
 
 const RETRY_MS = 2_000;
+const HYDRATE_MAX = 20;
+
+/**
+ * A reloaded screen learns from the alerts' histories what the records alone do not say (reopened
+ * after an acknowledgement timeout, declined with a reason). Only escalated open alerts can carry
+ * either (both raise the level), and at most HYDRATE_MAX of them, in one batched request.
+ */
+async function hydrateNotes(store: AlertStore, alerts: Alert[]): Promise<boolean> {
+  const candidates = alerts.filter((a) => a.status === 'active' && a.escalationLevel > 0).slice(0, HYDRATE_MAX);
+  const details = await Promise.all(candidates.map((a) => client.alerts.getById.query({ alertId: a.id }).catch(() => null)));
+  let changed = false;
+  for (const d of details) {
+    // A live event has moved the alert on since: it knows better than this history.
+    if (!d || store.get(d.alert.id)?.version !== d.alert.version) continue;
+    for (const e of d.events) changed = store.applyEvent(e) || changed;
+  }
+  return changed;
+}
 
 /**
  * Snapshot, then live: loads alerts.getActive and subscribes to alerts.onEvent from the event id the
@@ -26,13 +46,15 @@ const RETRY_MS = 2_000;
  * on reconnect; if the server says that id is too old (PRECONDITION_FAILED), or the subscription
  * ends for another reason, the feed reloads the snapshot and subscribes again.
  */
-export function useAlertFeed({ keepClosed = false, onEvent }: FeedOptions = {}): Feed {
+export function useAlertFeed({ keepClosed = false, onEvent, onSnapshot }: FeedOptions = {}): Feed {
   const [store] = useState(() => new AlertStore(keepClosed, keepClosed ? 50 : 2_000));
   const [revision, bump] = useReducer((n: number) => n + 1, 0);
   const [loaded, setLoaded] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const onEventRef = useRef(onEvent);
   onEventRef.current = onEvent;
+  const onSnapshotRef = useRef(onSnapshot);
+  onSnapshotRef.current = onSnapshot;
 
   useEffect(() => {
     let stopped = false;
@@ -54,12 +76,14 @@ export function useAlertFeed({ keepClosed = false, onEvent }: FeedOptions = {}):
         setLoaded(true);
         setError(null);
         bump();
+        onSnapshotRef.current?.(active.alerts);
+        if (!keepClosed) void hydrateNotes(store, active.alerts).then((changed) => changed && !stopped && bump());
         const sub = client.alerts.onEvent.subscribe(
           { lastEventId: active.lastEventId },
           {
             onData: (tracked) => {
               const event = (tracked as unknown as { data: AlertEvent }).data;
-              if (store.apply(event.alert)) bump();
+              if (store.applyEvent(event)) bump();
               onEventRef.current?.(event);
             },
             onError: (err) => {

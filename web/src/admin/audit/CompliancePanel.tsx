@@ -3,6 +3,7 @@ import { type FormEvent, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { Field } from '../../components/Field.js';
 import { errorMessage, useTRPC } from '../../lib/api.js';
+import { AlertResponseCharts } from './AlertResponseCharts.js';
 import { dateTime, roleLabel } from '../../lib/format.js';
 
 const day = 86_400_000;
@@ -65,7 +66,7 @@ export function CompliancePanel() {
               <BarChart data={actions} layout="vertical" margin={{ left: 10 }}>
                 <CartesianGrid strokeDasharray="3 3" />
                 <XAxis type="number" allowDecimals={false} />
-                <YAxis type="category" dataKey="action" width={200} interval={0} />
+                <YAxis type="category" dataKey="action" width={240} interval={0} />
                 <Tooltip />
                 <Legend />
                 <Bar dataKey="success" stackId="a" fill="#1f6f3f" name="Success" isAnimationActive={false} />
@@ -85,12 +86,7 @@ export function CompliancePanel() {
               </BarChart>
             </ResponsiveContainer>
           </figure>
-          {r.alertResponse ? (
-            <figure className="card">
-              <figcaption>Alert response</figcaption>
-              <pre>{JSON.stringify(r.alertResponse, null, 2)}</pre>
-            </figure>
-          ) : null}
+          {r.alertResponse ? <AlertResponseCharts data={r.alertResponse} /> : null}
         </div>
       ) : null}
     </section>

@@ -1,0 +1,24 @@
+import type { Alert } from '../lib/alertStore.js';
+import type { ReceiptSummary } from './useReceiptSummary.js';
+
+/** A waiting (unacknowledged) alert that no screen has confirmed after this long is flagged. */
+export const UNDELIVERED_AFTER_MS = 5_000;
+
+/** "Delivered to N screens · seen by … · acknowledged by …", and a flag when no screen has it. */
+export function Delivery({ alert, summary, now }: { alert: Alert; summary: ReceiptSummary | undefined; now: number }) {
+  if (!summary) return <span className="muted">—</span>;
+  const n = summary.deliveredScreens;
+  const undelivered = n === 0 && alert.status === 'active' && now - Date.parse(alert.createdAt) >= UNDELIVERED_AFTER_MS;
+  return (
+    <div className="delivery">
+      {undelivered ? <strong className="flag-undelivered">Not delivered to any screen</strong> : null}
+      <span>
+        Delivered to {n} {n === 1 ? 'screen' : 'screens'}
+        {' · '}
+        {summary.seenBy.length ? `seen by ${summary.seenBy.join(', ')}` : 'not seen yet'}
+        {/* Who acknowledged, from the live alert: fresher than the last poll. */}
+        {alert.acknowledgedByName ? ` · acknowledged by ${alert.acknowledgedByName}` : ''}
+      </span>
+    </div>
+  );
+}
