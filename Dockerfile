@@ -1,5 +1,6 @@
 # syntax=docker/dockerfile:1
-# Multi-stage: dependencies, web build, then a slim runtime that runs the TypeScript sources with tsx.
+# Multi-stage: locked dependencies, the web build, then a slim runtime with production dependencies only.
+# The runtime runs the TypeScript sources with tsx (a production dependency), as a non-root user.
 FROM node:20-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -10,17 +11,28 @@ COPY . .
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim AS runtime
-ENV NODE_ENV=production
+ENV NODE_ENV=production \
+    CLARION_ENV=production \
+    PORT=3000 \
+    NPM_CONFIG_UPDATE_NOTIFIER=false
 WORKDIR /app
-RUN apt-get update && apt-get install -y --no-install-recommends postgresql-client curl && rm -rf /var/lib/apt/lists/*
-COPY --from=build /app/node_modules ./node_modules
-COPY --from=build /app/web/dist ./web/dist
-COPY package.json tsconfig.json ./
-COPY server ./server
-COPY worker ./worker
-COPY scripts ./scripts
-COPY migrations ./migrations
+# postgresql-client: pg_dump/pg_restore for scripts/backup.sh and the worker's scheduled backups.
+# tini: PID 1 that forwards SIGTERM, so the server drains WebSockets and the worker finishes jobs.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends postgresql-client curl tini ca-certificates \
+ && rm -rf /var/lib/apt/lists/* \
+ && mkdir -p /data/exports /data/backups && chown -R node:node /data
+COPY --from=build --chown=root:root /app/node_modules ./node_modules
+COPY --from=build --chown=root:root /app/web/dist ./web/dist
+COPY --chown=root:root package.json tsconfig.json ./
+COPY --chown=root:root server ./server
+COPY --chown=root:root worker ./worker
+COPY --chown=root:root scripts ./scripts
+COPY --chown=root:root migrations ./migrations
+# Code is owned by root and read-only to the app user; only /data is writable.
 USER node
 EXPOSE 3000
-HEALTHCHECK --interval=10s --timeout=3s CMD curl -fsS http://localhost:3000/healthz || exit 1
-CMD ["npx", "tsx", "server/main.ts"]
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
+  CMD curl -fsS "http://127.0.0.1:${PORT}/healthz" || exit 1
+ENTRYPOINT ["/usr/bin/tini", "--"]
+CMD ["node", "--import", "tsx", "server/main.ts"]

@@ -5,7 +5,8 @@ import { ensureDatabase } from '../server/db/admin.js';
 import { createPool } from '../server/db/client.js';
 import { migrateDown, migrateUp, migrationStatus } from '../server/db/migrator.js';
 
-const MIGRATIONS_DIR = new URL('../migrations', import.meta.url).pathname;
+// MIGRATIONS_DIR lets deploy tests point at a copy (e.g. with a deliberately broken migration).
+const MIGRATIONS_DIR = process.env.MIGRATIONS_DIR || new URL('../migrations', import.meta.url).pathname;
 
 async function main(): Promise<number> {
   const { positionals, values } = parseArgs({

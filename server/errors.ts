@@ -59,10 +59,31 @@ function pgErrorOf(err: unknown): PgError | undefined {
   return undefined;
 }
 
+// The database is unreachable or restarting (connection exceptions, shutdown, too many connections, a
+// pool that cannot connect): a temporary condition of the server, answered 503 so clients retry.
+const UNAVAILABLE_PG = /^(08...|57P0[123]|53300)$/;
+const UNAVAILABLE_NODE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
+const UNAVAILABLE_MESSAGE = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/;
+
+function isUnavailable(err: unknown): boolean {
+  let e: unknown = err;
+  for (let i = 0; i < 4 && e && typeof e === 'object'; i++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && (UNAVAILABLE_PG.test(code) || UNAVAILABLE_NODE.has(code))) return true;
+    if (e instanceof Error && UNAVAILABLE_MESSAGE.test(e.message)) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+const unavailable = (err: unknown) =>
+  new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: 'Temporarily unavailable; try again shortly', cause: err instanceof Error ? err : undefined });
+
 /** Maps anything thrown by a procedure to a TRPCError; unknown errors stay INTERNAL_SERVER_ERROR. */
 export function toTRPCError(err: unknown): TRPCError {
   if (err instanceof TRPCError) {
     if (err.cause instanceof AppError) return toTRPCError(err.cause);
+    if (err.code === 'INTERNAL_SERVER_ERROR' && isUnavailable(err.cause)) return unavailable(err.cause);
     const pg = pgErrorOf(err.cause);
     if (err.code === 'INTERNAL_SERVER_ERROR' && pg) return toTRPCError(pg);
     return err;
@@ -71,5 +92,6 @@ export function toTRPCError(err: unknown): TRPCError {
   const pg = pgErrorOf(err);
   const mapped = pg?.code ? pgCodeMap[pg.code] : undefined;
   if (mapped) return new TRPCError({ code: mapped.code, message: mapped.message, cause: err instanceof Error ? err : undefined });
+  if (isUnavailable(err)) return unavailable(err);
   return new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'Internal error', cause: err instanceof Error ? err : undefined });
 }

@@ -2,6 +2,7 @@ import { UnrecoverableError, Worker } from 'bullmq';
 import type { AppDeps } from '../server/deps.js';
 import { bullPrefix, queueNames } from '../server/jobs/queues.js';
 import { createBlockingRedis, redisKey } from '../server/redis.js';
+import { backupProcessor } from './processors/backup.js';
 import { exportProcessor } from './processors/export.js';
 import { auditRetentionProcessor, eventRetentionProcessor, exportCleanupProcessor } from './processors/maintenance.js';
 import { sweepProcessor } from './processors/sweeper.js';
@@ -20,6 +21,7 @@ export const processors: AnyProcessor[] = [
   exportCleanupProcessor,
   eventRetentionProcessor,
   presenceCheckProcessor,
+  backupProcessor,
 ];
 
 // Timers run many at once and never wait behind an export; exports run one at a time.
@@ -62,15 +64,28 @@ export async function startWorkers(deps: AppDeps): Promise<RunningWorkers> {
     return worker;
   });
 
-  await deps.queues.maintenance.upsertJobScheduler('sweep', { every: deps.config.worker.sweepIntervalMs }, { name: 'sweep', data: {} });
-  await deps.queues.maintenance.upsertJobScheduler('audit-retention', { pattern: '15 3 * * *' }, { name: 'audit-retention', data: {} });
-  await deps.queues.maintenance.upsertJobScheduler('presence-check', { every: deps.config.worker.presenceCheckMs }, { name: 'presence-check', data: {} });
-  await deps.queues.maintenance.upsertJobScheduler('event-retention', { pattern: '45 3 * * *' }, { name: 'event-retention', data: {} });
-  await deps.queues.maintenance.upsertJobScheduler('export-cleanup', { every: 3_600_000 }, { name: 'export-cleanup', data: {} });
+  // Schedules live in Redis: re-created at start and whenever they vanish (a Redis restart without
+  // persistence, or FLUSHDB), or the sweeper itself would stop and missed escalations never happen.
+  const ensureSchedules = async () => {
+    await deps.queues.maintenance.upsertJobScheduler('sweep', { every: deps.config.worker.sweepIntervalMs }, { name: 'sweep', data: {} });
+    await deps.queues.maintenance.upsertJobScheduler('audit-retention', { pattern: '15 3 * * *' }, { name: 'audit-retention', data: {} });
+    await deps.queues.maintenance.upsertJobScheduler('presence-check', { every: deps.config.worker.presenceCheckMs }, { name: 'presence-check', data: {} });
+    await deps.queues.maintenance.upsertJobScheduler('event-retention', { pattern: '45 3 * * *' }, { name: 'event-retention', data: {} });
+    await deps.queues.maintenance.upsertJobScheduler('export-cleanup', { every: 3_600_000 }, { name: 'export-cleanup', data: {} });
+    if (deps.config.backup.schedule === 'off') await deps.queues.maintenance.removeJobScheduler('backup');
+    else await deps.queues.maintenance.upsertJobScheduler('backup', { pattern: deps.config.backup.schedule }, { name: 'backup', data: {} });
+  };
+  await ensureSchedules();
 
   const beat = () => deps.redis.set(heartbeatKey(deps), new Date().toISOString(), 'EX', HEARTBEAT_TTL_SECONDS).catch(() => undefined);
   await beat();
-  const timer = setInterval(beat, 10_000);
+  const timer = setInterval(() => {
+    void beat();
+    void deps.queues.maintenance
+      .getJobScheduler('sweep')
+      .then((found) => (found ? undefined : ensureSchedules().then(() => deps.log.warn('job schedules were missing from Redis; re-created'))))
+      .catch(() => undefined);
+  }, 10_000);
   timer.unref();
 
   return {

@@ -5,6 +5,7 @@ import type { CreateWSSContextFnOptions } from '@trpc/server/adapters/ws';
 import type { AuditContext } from '../audit/log.js';
 import { type AuthSession, resolveSession } from '../auth/sessions.js';
 import type { AppDeps } from '../deps.js';
+import { toTRPCError } from '../errors.js';
 import { bearerToken, clientIp, userAgent } from '../http/client-info.js';
 import type { Logger } from '../logger.js';
 import type { EventHub } from '../realtime/hub.js';
@@ -38,7 +39,12 @@ async function build(deps: AppDeps, hub: EventHub, req: IncomingMessage, transpo
     userAgent: userAgent(req),
     transport,
   };
-  const auth = token ? await resolveSession(deps.db, token, deps.config.auth.sessionIdleMinutes) : null;
+  // A database outage while resolving the session is a 503 (SERVICE_UNAVAILABLE), not a bare 500.
+  const auth = token
+    ? await resolveSession(deps.db, token, deps.config.auth.sessionIdleMinutes).catch((err: unknown) => {
+        throw toTRPCError(err);
+      })
+    : null;
   const log = deps.log.child({ reqId: meta.requestId, userId: auth?.user.id, transport });
   return { deps, hub, log, meta, auth };
 }
