@@ -5,7 +5,8 @@ import type { Tx } from '../db/client.js';
 import { alertEscalations, alerts, type alertStatuses, type escalationReasons } from '../db/schema.js';
 import type { AppDeps } from '../deps.js';
 import { AppError, conflict, notFound } from '../errors.js';
-import { appendEvent, type EventType, publishEvent } from './events.js';
+import { appendEventsWithAudit, type EventType, publishEvent } from './events.js';
+import { writeGate } from './gate.js';
 import { selectAlertById } from './queries.js';
 import type { Alert, AlertEvent } from './schemas.js';
 import { type AlertScope, scopeWhere } from './visibility.js';
@@ -52,7 +53,7 @@ export interface ChangeResult {
 export async function changeAlert(deps: AlertDeps, scope: AlertScope, audit: AuditContext, alertId: string, spec: ChangeSpec): Promise<ChangeResult | null> {
   let result: ChangeResult | null;
   try {
-    result = await deps.db.transaction((tx) => applyChange(tx, scope, audit, alertId, spec));
+    result = await writeGate(deps.db, deps.config.database.poolMax).run(() => deps.db.transaction((tx) => applyChange(tx, scope, audit, alertId, spec)));
   } catch (err) {
     if (err instanceof AppError && (err.code === 'FORBIDDEN' || err.code === 'CONFLICT')) {
       await logAuditEvent(deps.db, audit, {
@@ -105,15 +106,12 @@ export async function applyChange(tx: Tx, scope: AlertScope, audit: AuditContext
     });
   }
   const alert = (await selectAlertById(tx, alertId)) as Alert;
-  let event: AlertEvent | undefined;
-  for (const e of spec.events(row, escalated)) event = await appendEvent(tx, alert, e.type, audit.userId, e.detail);
-  if (!event) throw new Error(`change ${spec.action} emitted no event`);
-  await logAuditEvent(tx, audit, {
+  const emitted = await appendEventsWithAudit(tx, alert, spec.events(row, escalated), audit, {
     action: `alert.${spec.action}`,
-    resource: 'alert',
-    resourceId: alertId,
-    metadata: { from: row.status, to: alert.status, level: alert.escalationLevel, eventId: event.id, ...escalation, ...spec.metadata },
+    metadata: { from: row.status, to: alert.status, level: alert.escalationLevel, ...escalation, ...spec.metadata },
   });
+  const event = emitted[emitted.length - 1];
+  if (!event) throw new Error(`change ${spec.action} emitted no event`);
   return { alert, event };
 }
 

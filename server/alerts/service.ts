@@ -1,12 +1,13 @@
 import { and, asc, desc, eq, gte, inArray, lt, lte, type SQL, sql } from 'drizzle-orm';
-import { type AuditContext, logAuditEvent } from '../audit/log.js';
+import type { AuditContext } from '../audit/log.js';
 import { alertEscalations, alertEvents, alerts, departments } from '../db/schema.js';
 import { notFound } from '../errors.js';
 import type { Actor } from '../permissions.js';
 import { afterCommit, type AlertDeps, type ChangeResult } from './change.js';
 import { findDuplicate, repeatAlert } from './dedup.js';
-import { appendEvent, latestEventId, toWireEvent } from './events.js';
+import { appendEventsWithAudit, latestEventId, toWireEvent } from './events.js';
 import { loadSettings, nextEscalationAt } from './policy.js';
+import { writeGate } from './gate.js';
 import { receiptsOf } from './receipts.js';
 import { selectAlertById, selectAlerts } from './queries.js';
 import type { Alert, CreateAlertInput, ListAlertsInput } from './schemas.js';
@@ -22,7 +23,7 @@ export * from './transitions.js';
  */
 export async function createAlert(deps: AlertDeps, actor: Actor | null, audit: AuditContext, input: CreateAlertInput & { hospitalId?: string }): Promise<Alert & { deduplicated: boolean }> {
   const hospitalId = actor?.hospitalId ?? (input.hospitalId as string);
-  const result = await deps.db.transaction(async (tx): Promise<ChangeResult & { deduplicated: boolean }> => {
+  const result = await writeGate(deps.db, deps.config.database.poolMax).run(() => deps.db.transaction(async (tx): Promise<ChangeResult & { deduplicated: boolean }> => {
     const [dept] = await tx
       .select({ id: departments.id })
       .from(departments)
@@ -48,15 +49,12 @@ export async function createAlert(deps: AlertDeps, actor: Actor | null, audit: A
       })
       .returning({ id: alerts.id });
     const alert = (await selectAlertById(tx, (row as { id: string }).id)) as Alert;
-    const event = await appendEvent(tx, alert, 'created', actor?.id ?? null);
-    await logAuditEvent(tx, audit, {
+    const [event] = await appendEventsWithAudit(tx, alert, [{ type: 'created' }], audit, {
       action: 'alert.created',
-      resource: 'alert',
-      resourceId: alert.id,
-      metadata: { priority: alert.priority, departmentId: alert.departmentId, eventId: event.id },
+      metadata: { priority: alert.priority, departmentId: alert.departmentId },
     });
-    return { alert, event, deduplicated: false };
-  });
+    return { alert, event: event as NonNullable<typeof event>, deduplicated: false };
+  }));
   afterCommit(deps, result);
   return { ...result.alert, deduplicated: result.deduplicated };
 }

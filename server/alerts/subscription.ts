@@ -16,7 +16,8 @@ import { alertScope, scopeWhere } from './visibility.js';
 /** Beyond this many missed events a client should reload the snapshot rather than replay. */
 export const MAX_REPLAY = 10_000;
 const QUEUE_LIMIT = 2_000;
-const SOCKET_BUFFER_LIMIT = 4 * 1024 * 1024;
+// ~150 events of backlog per socket: beyond that the screen reconnects and replays (memory stays bounded).
+const SOCKET_BUFFER_LIMIT = 256 * 1024;
 const SESSION_CHECK_MS = 30_000;
 
 export interface StreamOptions {

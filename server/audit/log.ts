@@ -20,7 +20,7 @@ export interface AuditEntry {
 const SECRET_KEYS = /pass(word)?|token|secret|totp|backup|authorization|cookie/i;
 
 /** Metadata never carries a secret, whatever a caller passes. */
-function scrub(value: unknown, depth = 0): unknown {
+export function scrub(value: unknown, depth = 0): unknown {
   if (depth > 6 || value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
   return Object.fromEntries(

@@ -10,6 +10,8 @@ import { checkReadiness } from '../health/service.js';
 import { EventHub } from '../realtime/hub.js';
 import { appRouter } from '../router.js';
 import { createHttpContextFactory, createWsContextFactory } from '../trpc/context.js';
+import { registerBackupGauges } from '../ops/backup-status.js';
+import { handleCors, isAllowedUpgrade, securityConfigOf, setSecurityHeaders } from './security.js';
 
 export const MAX_BODY_BYTES = 1_000_000;
 
@@ -39,12 +41,21 @@ export function createApp(deps: AppDeps, options: { fanoutTickMs?: number } = {}
   // The built web app, in every profile, whenever it has been built (SPA fallback to index.html).
   const web = existsSync(`${webDir}/index.html`) ? sirv(webDir, { single: true, etag: true, gzip: true }) : undefined;
 
+  const security = securityConfigOf(deps.config);
+  registerBackupGauges(deps, deps.metrics.registry);
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
+    setSecurityHeaders(req, res, security);
+    if (handleCors(req, res, security)) return;
     if (path === '/healthz') return json(res, 200, { status: 'ok' });
     if (path === '/readyz') {
       const ready = await checkReadiness(deps);
       return json(res, ready.ok ? 200 : 503, ready);
+    }
+    if (path === '/metrics' && req.method === 'GET') {
+      const { contentType, body } = await deps.metrics.render();
+      res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' });
+      return res.end(body);
     }
     if (path === '/trpc' || path.startsWith('/trpc/')) return trpc(req, res);
     const download = req.method === 'GET' ? DOWNLOAD_PATH.exec(path) : null;
@@ -62,10 +73,15 @@ export function createApp(deps: AppDeps, options: { fanoutTickMs?: number } = {}
   });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY_BYTES });
+  deps.metrics.gauge('clarion_websocket_connections', 'Open WebSocket connections on this instance', (set) => set(wss.clients.size));
   server.on('upgrade', (req, socket, head) => {
     const path = (req.url ?? '').split('?')[0];
     if (path !== '/trpc' && path !== '/trpc/') {
       socket.destroy();
+      return;
+    }
+    if (!isAllowedUpgrade(req, security)) {
+      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));

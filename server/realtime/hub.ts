@@ -2,6 +2,8 @@ import { TRPCError } from '@trpc/server';
 import { readHospitalEventsAfter, eventsChannel, latestEventId, toWireEvent } from '../alerts/events.js';
 import type { AlertEvent } from '../alerts/schemas.js';
 import type { AlertScope } from '../alerts/visibility.js';
+import type pg from 'pg';
+import { createDatabase, createPool, type Database } from '../db/client.js';
 import type { AppDeps } from '../deps.js';
 import { createBlockingRedis, type Redis } from '../redis.js';
 import { type ControlMessage, controlChannel } from './control.js';
@@ -43,6 +45,9 @@ export interface HubStats {
 export class EventHub {
   private readonly hospitals = new Map<string, HospitalState>();
   private readonly subscriber: Redis;
+  /** The fan-out's own small pool: its reads must not queue behind request traffic or alert writes. */
+  private readonly pool: pg.Pool;
+  private readonly db: Database;
   private tick: NodeJS.Timeout | undefined;
   private readonly stats: HubStats = { subscribers: 0, hospitals: 0, delivered: 0, fetches: 0 };
 
@@ -50,6 +55,9 @@ export class EventHub {
     private readonly deps: Pick<AppDeps, 'db' | 'config' | 'log' | 'metrics'>,
     private readonly tickMs = 1_000,
   ) {
+    this.pool = createPool(deps.config, { max: 2 });
+    this.pool.on('error', (err) => deps.log.warn({ err: err.message }, 'fan-out postgres client failed; the pool will replace it'));
+    this.db = createDatabase(this.pool);
     deps.metrics.gauge('clarion_alert_subscriptions', 'Live alerts.onEvent subscriptions on this instance', (set) => set(this.statistics.subscribers));
     this.subscriber = createBlockingRedis(deps.config.redis, `${deps.config.redis.keyPrefix}-fanout`);
     this.subscriber.on('error', (err) => deps.log.debug({ err: err.message }, 'fan-out redis error'));
@@ -69,6 +77,7 @@ export class EventHub {
   async stop(): Promise<void> {
     if (this.tick) clearInterval(this.tick);
     this.subscriber.disconnect();
+    await this.pool.end();
   }
 
   get statistics(): HubStats {
@@ -87,7 +96,7 @@ export class EventHub {
         await this.subscriber.subscribe(eventsChannel(this.deps, h)).catch((err) => {
           this.deps.log.warn({ err: err.message, hospitalId: h }, 'hospital channel not subscribed; relying on the tick until Redis returns');
         });
-        fresh.lastSeen = await latestEventId(this.deps.db, h);
+        fresh.lastSeen = await latestEventId(this.db, h);
       })();
       this.hospitals.set(h, fresh);
       state = fresh;
@@ -159,7 +168,7 @@ export class EventHub {
       await state.ready;
       do {
         state.again = false;
-        const rows = await readHospitalEventsAfter(this.deps.db, hospitalId, state.lastSeen, BATCH);
+        const rows = await readHospitalEventsAfter(this.db, hospitalId, state.lastSeen, BATCH);
         this.stats.fetches++;
         for (const row of rows) {
           const event = toWireEvent(row);

@@ -53,3 +53,26 @@ describe('health endpoints', () => {
     expect(ready.checks.redis?.ok).toBe(true);
   });
 });
+
+describe('/metrics', () => {
+  it('exposes Prometheus metrics: procedures, events, pool, queues, sockets, process', async () => {
+    await fetch(`${server.url}/trpc/health.check`);
+    const res = await fetch(`${server.url}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/plain');
+    const body = await res.text();
+    for (const name of [
+      'clarion_trpc_procedure_duration_seconds_bucket{le="0.005",procedure="health.check",type="query",outcome="ok"}',
+      'clarion_db_pool_connections{state="waiting"}',
+      'clarion_queue_jobs',
+      'clarion_websocket_connections',
+      'clarion_alert_subscriptions',
+      'clarion_event_delivery_latency_seconds_bucket',
+      'clarion_events_published_total',
+      'clarion_process_resident_memory_bytes',
+      'clarion_backup_age_seconds',
+    ]) {
+      expect(body, name).toContain(name);
+    }
+  });
+});
