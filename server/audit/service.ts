@@ -1,6 +1,7 @@
 import { alertResponseFigures } from '../alerts/report.js';
 import { type SQL, sql } from 'drizzle-orm';
 import type { Tx } from '../db/client.js';
+import { executeNamed } from '../db/prepared.js';
 import { badRequest } from '../errors.js';
 import type { Role } from '../permissions.js';
 import { FAILED_LOGIN_ACTIONS, LOCKOUT_ACTIONS, REPORT_GENERATED_ACTION } from './actions.js';
@@ -81,7 +82,13 @@ export function logsPageQuery(hospitalId: string, input: GetLogsInput): SQL {
  * act that summarises the whole log, is audited instead.
  */
 export async function getLogs(db: Tx, hospitalId: string, input: GetLogsInput): Promise<{ logs: AuditLogRow[]; nextCursor: string | null }> {
-  const { rows } = await db.execute<LogDbRow>(logsPageQuery(hospitalId, input));
+  // A named statement per filter shape: the page is the audit screen's hot path (server/db/prepared.ts).
+  // Not when filtering by action, resource or outcome: a named statement soon runs a generic plan, which
+  // cannot tell a rare value (index on action, then sort) from a common one (walk the page index and
+  // filter) — the wrong guess walks millions of rows. Those shapes keep a custom plan per call.
+  const query = logsPageQuery(hospitalId, input);
+  const skewed = input.action !== undefined || input.resource !== undefined || input.outcome !== undefined;
+  const rows = skewed ? (await db.execute<LogDbRow>(query)).rows : await executeNamed<LogDbRow>(db, 'audit_page', query);
   const page = rows.slice(0, input.limit);
   const last = page[page.length - 1];
   return {

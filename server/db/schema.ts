@@ -117,7 +117,9 @@ export const users = pgTable(
     updatedAt: updatedAt(),
   },
   (t) => [
-    uniqueIndex('users_email_key').on(sql`lower(${t.email})`),
+    // On the column itself (users_email_lowercase makes it case-insensitive): every lookup is
+    // `email = $1`, which an index on lower(email) cannot serve — sign-in was a scan of all users.
+    uniqueIndex('users_email_key').on(t.email),
     check('users_email_lowercase', sql`${t.email} = lower(${t.email})`),
     check('users_clinical_department', sql`${t.role} NOT IN ('nurse', 'doctor') OR ${t.departmentId} IS NOT NULL`),
     check('users_failed_attempts_nonneg', sql`${t.failedLoginAttempts} >= 0`),
