@@ -6,9 +6,12 @@ const wsUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.hos
 
 export interface ClientOptions {
   getToken: () => string | null;
-  /** An UNAUTHORIZED answer anywhere but sign-in: the session expired or was revoked. */
+  /** An UNAUTHORIZED answer anywhere but sign-in and account setup: the session expired or was revoked. */
   onUnauthorized: () => void;
 }
+
+// Procedures whose UNAUTHORIZED answer is about what was typed or linked, not about the session.
+const CREDENTIAL_PATHS = new Set(['auth.login', 'accounts.getSetupInfo', 'accounts.completeSetup']);
 
 /** Calls onUnauthorized for any UNAUTHORIZED error (HTTP or subscription), then passes the error on. */
 function unauthorizedLink(onUnauthorized: () => void): TRPCLink<AppRouter> {
@@ -18,7 +21,7 @@ function unauthorizedLink(onUnauthorized: () => void): TRPCLink<AppRouter> {
         next(op).subscribe({
           next: (value) => observer.next(value),
           error: (err) => {
-            if (err.data?.code === 'UNAUTHORIZED' && op.path !== 'auth.login') onUnauthorized();
+            if (err.data?.code === 'UNAUTHORIZED' && !CREDENTIAL_PATHS.has(op.path)) onUnauthorized();
             observer.error(err);
           },
           complete: () => observer.complete(),

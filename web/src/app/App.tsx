@@ -1,4 +1,5 @@
-import { lazy, Suspense, useEffect } from 'react';
+import { lazy, Suspense, useEffect, useState } from 'react';
+import { AccountSetup } from '../auth/AccountSetup.js';
 import { ChangePassword } from '../auth/ChangePassword.js';
 import { SignIn } from '../auth/SignIn.js';
 import { TwoFactorSetup } from '../auth/TwoFactorSetup.js';
@@ -7,6 +8,7 @@ import { Console } from '../console/Console.js';
 import { Escalations } from '../escalations/Escalations.js';
 import { client, errorCode } from '../lib/api.js';
 import { session, useSession } from '../lib/session.js';
+import { setupLink } from '../lib/setupToken.js';
 import { type Screen, screensFor, useRoute } from './routes.js';
 import { Shell } from './Shell.js';
 
@@ -16,18 +18,21 @@ const Admin = lazy(() => import('../admin/Admin.js').then((m) => ({ default: m.A
 export function App() {
   const { token, user } = useSession();
   const route = useRoute();
+  // A /setup?token=… link comes first, even in a tab where someone is signed in: completing it signs its user in.
+  const [onSetupPage, setOnSetupPage] = useState(setupLink.onSetupPage);
 
   // A token from an earlier page load (sessionStorage): find out who it belongs to.
   useEffect(() => {
-    if (!token || user) return;
+    if (!token || user || onSetupPage) return;
     client.auth.me
       .query()
       .then((me) => session.setUser(me))
       .catch((err) => {
         if (errorCode(err) !== 'UNAUTHORIZED') session.end('Could not reach the server. Please sign in again.');
       });
-  }, [token, user]);
+  }, [token, user, onSetupPage]);
 
+  if (onSetupPage) return <AccountSetup token={setupLink.token} onDone={() => setOnSetupPage(false)} />;
   if (!token) return <SignIn />;
   if (!user) return <p className="loading">Loading…</p>;
   if (user.mustChangePassword) return <ChangePassword required />;

@@ -5,11 +5,12 @@ import { createUserInput, creatableRoles } from '../../../../server/users/schema
 import { Field } from '../../components/Field.js';
 import { errorMessage, serverFieldErrors, useTRPC } from '../../lib/api.js';
 import { roleLabel } from '../../lib/format.js';
+import { SetupLinkBox } from './SetupLinkBox.js';
 import { blankToUndefined, type FieldErrors, validate } from '../../lib/validate.js';
 
 const EMPTY = { name: '', email: '', role: 'nurse', departmentId: '', licenseNumber: '', specialization: '' };
 
-/** Create a user; the temporary password is shown here once and never again. */
+/** Create a user; the setup link (unless emailed) and the temporary password are shown here once and never again. */
 export function CreateUserForm({ departments, onClose }: { departments: Department[]; onClose: () => void }) {
   const trpc = useTRPC();
   const qc = useQueryClient();
@@ -37,8 +38,10 @@ export function CreateUserForm({ departments, onClose }: { departments: Departme
     return (
       <section className="card created" aria-label="User created">
         <h2>Created {create.data.user.name}</h2>
+        <SetupLinkBox link={create.data.setupLink} email={create.data.user.email} />
         <p>
-          Give them this temporary password. It is shown only now; they choose their own at first sign-in.
+          Or, if they cannot use the link, give them this temporary password. It is shown only now; they choose their own at first
+          sign-in.
         </p>
         <p>
           Temporary password: <code className="temp-password">{create.data.temporaryPassword}</code>

@@ -8,6 +8,7 @@ import { errorMessage, serverFieldErrors, useTRPC } from '../../lib/api.js';
 import { roleLabel } from '../../lib/format.js';
 import type { SessionUser } from '../../lib/session.js';
 import { type FieldErrors, validate } from '../../lib/validate.js';
+import { SetupLinkBox } from './SetupLinkBox.js';
 
 const ROLES = ['operator', 'nurse', 'doctor', 'head_doctor', 'admin'] as const;
 
@@ -32,6 +33,8 @@ export function EditUserForm({ user, self, departments, onClose }: { user: User;
     ok('Deactivated')();
   } }));
   const reactivate = useMutation(trpc.users.reactivate.mutationOptions({ onSuccess: ok('Reactivated') }));
+  // A new one-time link (the older one stops working): for a lost password or an expired first link.
+  const issueLink = useMutation(trpc.accounts.issueSetupLink.mutationOptions({ onSuccess: () => setDone(null) }));
   const set = (k: keyof typeof values) => (e: { target: { value: string } }) => setValues({ ...values, [k]: e.target.value });
 
   const save = (e: FormEvent) => {
@@ -41,7 +44,7 @@ export function EditUserForm({ user, self, departments, onClose }: { user: User;
     setErrors({});
     update.mutate(v.data);
   };
-  const failure = update.error ?? updateRole.error ?? deactivate.error ?? reactivate.error;
+  const failure = update.error ?? updateRole.error ?? deactivate.error ?? reactivate.error ?? issueLink.error;
 
   return (
     <section className="card" aria-label={`Edit ${user.name}`}>
@@ -101,10 +104,14 @@ export function EditUserForm({ user, self, departments, onClose }: { user: User;
             Reactivate
           </button>
         )}
+        <button type="button" disabled={!user.isActive || issueLink.isPending} onClick={() => issueLink.mutate({ id: user.id })}>
+          Send new setup link
+        </button>
         <button type="button" onClick={onClose}>
           Close
         </button>
       </div>
+      {issueLink.data ? <SetupLinkBox link={issueLink.data} email={user.email} /> : null}
       {done ? <p role="status">{done}</p> : null}
       {failure && !Object.keys(errors).length ? <p role="alert">{errorMessage(failure)}</p> : null}
       {confirmDeactivate ? (
