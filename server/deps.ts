@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { AlertTimers } from './alerts/change.js';
 import type { Config } from './config.js';
 import { createDatabase, createPool, type Database, watchPool } from './db/client.js';
+import { instrumentPool } from './db/slow-query.js';
 import type { Logger } from './logger.js';
 import { AppMetrics } from './metrics.js';
 import { createQueues, type Queues } from './jobs/queues.js';
@@ -33,6 +34,14 @@ export function createDeps(config: Config, log: Logger): AppDeps {
   redis.on('error', (err) => log.debug({ err: err.message }, 'redis connection error'));
   const queues = createQueues(config, log);
   const metrics = new AppMetrics();
+  instrumentPool(pool, {
+    thresholdMs: config.database.slowQueryMs,
+    log,
+    onQuery: (ms, slow) => {
+      metrics.queryDuration.observe(ms / 1000);
+      if (slow) metrics.slowQueries.inc();
+    },
+  });
   metrics.watchPool(pool);
   metrics.watchQueues({ timers: queues.timers, exports: queues.exports, maintenance: queues.maintenance });
   return { config, log, pool, db: createDatabase(pool), redis, queues, timers: createAlertTimers(queues, log), metrics };

@@ -71,6 +71,8 @@ describe('/metrics', () => {
       'clarion_events_published_total',
       'clarion_process_resident_memory_bytes',
       'clarion_backup_age_seconds',
+      'clarion_db_query_duration_seconds_bucket',
+      'clarion_db_slow_queries_total',
     ]) {
       expect(body, name).toContain(name);
     }
