@@ -1,0 +1,123 @@
+// npm run bench:worker -- [--races 10000] [--concurrency 200] [--export-rows 1000000]
+// Escalation timers under races, and the audit export, against a fresh database with the real worker.
+// Prints escalation lateness p50/p99, any escalation after a response (must be 0), export rows/s and
+// the process's peak RSS; writes reports/bench-worker.json.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { eq, sql } from 'drizzle-orm';
+import { createAlert } from '../server/alerts/service.js';
+import { acknowledgeAlert, cancelAlert, resolveAlert } from '../server/alerts/transitions.js';
+import { loadConfig } from '../server/config.js';
+import { withDatabase } from '../server/db/admin.js';
+import { seedDevelopment } from '../server/db/seed-dev.js';
+import { auditExports, departments, hospitals, users } from '../server/db/schema.js';
+import { closeDeps, createDeps } from '../server/deps.js';
+import { createLogger } from '../server/logger.js';
+import { exportProcessor } from '../worker/processors/export.js';
+import { startWorkers } from '../worker/workers.js';
+import { freshDatabase } from '../load-tests/harness/setup.js';
+
+const { values } = parseArgs({
+  options: {
+    races: { type: 'string', default: '10000' },
+    concurrency: { type: 'string', default: '200' },
+    'export-rows': { type: 'string', default: '1000000' },
+  },
+});
+const RACES = Number(values.races);
+const CONCURRENCY = Number(values.concurrency);
+const EXPORT_ROWS = Number(values['export-rows']);
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+
+async function main() {
+  const base = loadConfig({ ...process.env, CLARION_ENV: 'development' });
+  const url = withDatabase(base.database.url, 'clarion_bench_worker');
+  await freshDatabase(url);
+  const config = loadConfig({ ...process.env, CLARION_ENV: 'development', DATABASE_URL: url, REDIS_KEY_PREFIX: `bench_worker_${Date.now()}`, LOG_LEVEL: 'warn', DB_POOL_MAX: '20', SWEEP_INTERVAL_MS: '1000' });
+  const log = createLogger(config);
+  const deps = createDeps(config, log);
+  await seedDevelopment(deps.db);
+  const [h] = await deps.db.select().from(hospitals).where(eq(hospitals.slug, 'general'));
+  const hospitalId = h!.id;
+  await deps.db.execute(sql`UPDATE hospitals SET settings = jsonb_set(jsonb_set(settings, '{escalation,high}', '{"levelTimeoutsSeconds":[2]}'), '{dedupWindowSeconds}', '0') WHERE id = ${hospitalId}`);
+  const [icu] = await deps.db.select().from(departments).where(eq(departments.code, 'ICU'));
+  const who = async (email: string) => {
+    const [u] = await deps.db.select().from(users).where(eq(users.email, email));
+    return { id: u!.id, role: u!.role, hospitalId, departmentId: u!.departmentId };
+  };
+  const operator = await who('operator@general.test');
+  const nurse = await who('nurse.icu@general.test');
+  const audit = (u: { id: string }) => ({ userId: u.id, hospitalId, ip: null, userAgent: 'bench', sessionId: null });
+  const workers = await startWorkers(deps);
+
+  // Races: each alert is answered within ±400 ms of its own 2 s deadline.
+  let done = 0;
+  let next = 0;
+  const started = Date.now();
+  const runOne = async (i: number) => {
+    const a = await createAlert(deps, operator, audit(operator), { title: `Race ${i}`, priority: 'high', alertType: 'medical', departmentId: icu!.id, roomNumber: String(i) });
+    await sleep(Date.parse(a.nextEscalationAt!) + Math.floor(Math.random() * 800) - 400 - Date.now());
+    const act = i % 3 === 0 ? acknowledgeAlert : i % 3 === 1 ? resolveAlert : cancelAlert;
+    await act(deps, i % 3 === 2 ? operator : nurse, audit(i % 3 === 2 ? operator : nurse), a.id).catch(() => undefined);
+    done++;
+    if (done % 500 === 0) process.stdout.write(`\r  races ${done}/${RACES}`);
+  };
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < RACES) await runOne(next++);
+    }),
+  );
+  await sleep(4_000); // let any last timers and the sweeper run
+  const raceSeconds = (Date.now() - started) / 1000;
+  const { rows: after } = await deps.db.execute<{ n: number }>(sql`
+    SELECT count(*)::int AS n FROM alert_events esc
+    WHERE esc.type = 'escalated' AND EXISTS (
+      SELECT 1 FROM alert_events r WHERE r.alert_id = esc.alert_id AND r.type IN ('acknowledged', 'resolved', 'cancelled') AND r.id < esc.id)`);
+  const { rows: twice } = await deps.db.execute<{ n: number }>(sql`
+    SELECT count(*)::int AS n FROM (SELECT alert_id FROM alert_escalations GROUP BY alert_id, to_level HAVING count(*) > 1) d`);
+  const { rows: late } = await deps.db.execute<{ ms: number }>(sql`
+    SELECT extract(epoch FROM e.escalated_at - (a.created_at + interval '2 seconds'))::float * 1000 AS ms
+    FROM alert_escalations e JOIN alerts a ON a.id = e.alert_id WHERE e.reason = 'timeout'`);
+  const lateness = late.map((r) => r.ms);
+  console.log(`\nraces: ${RACES} in ${raceSeconds.toFixed(0)} s; escalated first ${lateness.length}, responded first ${RACES - lateness.length}`);
+  console.log(`  escalations after a response: ${after[0]!.n} (must be 0); escalated twice at a level: ${twice[0]!.n} (must be 0)`);
+  console.log(`  lateness vs deadline: p50 ${pct(lateness, 50).toFixed(0)} ms, p99 ${pct(lateness, 99).toFixed(0)} ms, max ${Math.max(...lateness).toFixed(0)} ms`);
+
+  // Export: EXPORT_ROWS audit rows (chain fields bulk-filled with the trigger bypassed: bench set-up only).
+  await deps.db.transaction(async (tx) => {
+    await tx.execute(sql`SET LOCAL session_replication_role = replica`);
+    await tx.execute(sql`
+      INSERT INTO audit_logs (chain_id, seq, hospital_id, action, resource, outcome, metadata, prev_hash, hash, timestamp, retention_until)
+      SELECT ${hospitalId}, base.m + g, ${hospitalId}, 'bench.export', 'bench', 'success', jsonb_build_object('n', g), '', md5(g::text), now() - interval '1 hour', now() + interval '6 years'
+      FROM generate_series(1, ${EXPORT_ROWS}) g, (SELECT coalesce(max(seq), 0) AS m FROM audit_logs WHERE chain_id = ${hospitalId}) base`);
+  });
+  await workers.close();
+  const [job] = await deps.db.insert(auditExports).values({ hospitalId, requestedBy: operator.id, format: 'csv', filters: {} }).returning();
+  let peak = process.memoryUsage().rss;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 50);
+  const t0 = Date.now();
+  const result = (await exportProcessor.run(deps, { exportId: job!.id }, log)) as { rows: number };
+  const exportSeconds = (Date.now() - t0) / 1000;
+  clearInterval(sampler);
+  const rowsPerSecond = Math.round(result.rows / exportSeconds);
+  console.log(`export: ${result.rows} rows in ${exportSeconds.toFixed(1)} s = ${rowsPerSecond} rows/s; peak RSS ${Math.round(peak / 1e6)} MB`);
+
+  mkdirSync('reports', { recursive: true });
+  const report = {
+    machine: { cpus: 2, load: (await import('node:os')).loadavg() },
+    races: { count: RACES, seconds: raceSeconds, escalatedFirst: lateness.length, escalationsAfterResponse: after[0]!.n, escalatedTwice: twice[0]!.n },
+    latenessMs: { p50: pct(lateness, 50), p99: pct(lateness, 99), max: Math.max(...lateness) },
+    export: { rows: result.rows, seconds: exportSeconds, rowsPerSecond, peakRssMb: Math.round(peak / 1e6) },
+  };
+  writeFileSync('reports/bench-worker.json', JSON.stringify(report, null, 2));
+  await closeDeps(deps);
+  process.exit(after[0]!.n === 0 && twice[0]!.n === 0 ? 0 : 1);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
