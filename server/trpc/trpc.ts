@@ -2,7 +2,8 @@ import { initTRPC, TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { toTRPCError } from '../errors.js';
 import { type Permission, can } from '../permissions.js';
-import type { Context } from './context.js';
+import { logAuditEvent } from '../audit/log.js';
+import { auditContextOf, type Context } from './context.js';
 
 const t = initTRPC.context<Context>().create({
   errorFormatter({ shape, error, ctx }) {
@@ -62,7 +63,22 @@ export const protectedProcedure = publicProcedure.use(({ ctx, path, next }) => {
 
 /** A procedure for a role permission, checked before the input is looked at (so it reveals nothing). */
 export const permissionProcedure = (permission: Permission) =>
-  protectedProcedure.use(({ ctx, next }) => {
-    if (!can(ctx.auth.user.role, permission)) throw new TRPCError({ code: 'FORBIDDEN', message: 'Your role may not do this' });
+  protectedProcedure.use(async ({ ctx, path, next }) => {
+    if (!can(ctx.auth.user.role, permission)) {
+      // A refused attempt is part of the HIPAA trail: written in its own statement; a failure to write
+      // it is logged and the caller still gets FORBIDDEN.
+      try {
+        await logAuditEvent(ctx.deps.db, auditContextOf(ctx), {
+          action: 'access.denied',
+          resource: 'procedure',
+          resourceId: path,
+          outcome: 'failure',
+          metadata: { permission, role: ctx.auth.user.role },
+        });
+      } catch (err) {
+        ctx.log.error({ err }, 'could not audit a refused call');
+      }
+      throw new TRPCError({ code: 'FORBIDDEN', message: 'Your role may not do this' });
+    }
     return next();
   });

@@ -56,6 +56,11 @@ describe('alerts.create', () => {
   it('refuses roles without the permission, anonymous callers, other hospitals and bad input', async () => {
     const before = await countRows();
     expect(await codeOf(raise(as['nurse.icu']!))).toBe('FORBIDDEN');
+    // The refused attempt itself is in the audit trail.
+    const denied = await env.deps.db.execute<{ n: number }>(
+      sql`SELECT count(*)::int AS n FROM audit_logs WHERE action = 'access.denied' AND resource_id = 'alerts.create' AND user_id = ${t.user('general', 'nurse.icu').id} AND outcome = 'failure'`,
+    );
+    expect(denied.rows[0]!.n).toBe(1);
     expect(await codeOf(raise(as.anonymous!))).toBe('UNAUTHORIZED');
     expect(await codeOf(raise(as.otherOperator!))).toBe('NOT_FOUND');
     expect(await codeOf(raise(as.operator!, { departmentId: t.hospital.riverside.departments.ICU }))).toBe('NOT_FOUND');

@@ -65,7 +65,7 @@ export async function tokenFor(f: Fixture, user: { id: string; hospitalId: strin
 /** Row counts that a refused or malformed call must leave unchanged. */
 export async function counts(f: Fixture): Promise<{ users: number; audit: number; departments: number; sessions: number; settings: string }> {
   const { rows } = await f.env.deps.db.execute<{ users: number; audit: number; departments: number; sessions: number; settings: string }>(sql`SELECT
-    (SELECT count(*)::int FROM users) AS users, (SELECT count(*)::int FROM audit_logs) AS audit,
+    (SELECT count(*)::int FROM users) AS users, (SELECT count(*)::int FROM audit_logs WHERE action <> 'access.denied') AS audit,
     (SELECT count(*)::int FROM departments) AS departments,
     (SELECT count(*)::int FROM sessions WHERE revoked_at IS NULL) AS sessions,
     (SELECT string_agg(settings::text, '|' ORDER BY id) FROM hospitals) AS settings`);
