@@ -24,6 +24,18 @@ async function timed(fn: () => Promise<string | undefined>): Promise<{ ok: boole
   }
 }
 
+function readyWithin(redis: AppDeps['redis'], ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      redis.off('ready', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    redis.on('ready', done);
+  });
+}
+
 /**
  * What the load balancer asks before sending traffic: Postgres, Redis, and migrations current.
  * The worker's heartbeat is reported too, but does not make a server unready: a server without a
@@ -36,6 +48,8 @@ export async function checkReadiness(deps: Pick<AppDeps, 'db' | 'redis' | 'confi
       return undefined;
     }),
     timed(async () => {
+      // A fail-fast client refuses commands until connected: right after start-up, give it the check's budget.
+      if (deps.redis.status !== 'ready') await readyWithin(deps.redis, 1_500);
       const pong = await deps.redis.ping();
       if (pong !== 'PONG') throw new Error(`unexpected reply ${pong}`);
       return undefined;
