@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { authUserSchema, newPasswordSchema, zTotp } from '../auth/schemas.js';
 import { zId, zIso } from '../common/schemas.js';
-import { roles, setupTokenPurposes } from '../db/schema.js';
+import { roles, setupTokenPurposes } from '../db/enums.js';
 
 /** Zod schemas of account setup (one-time links), shared by the router and the web's /setup page. */
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { zId, zIso, zText } from '../common/schemas.js';
-import { alertEventTypes, alertStatuses, escalationReasons, priorities } from '../db/schema.js';
+import { alertEventTypes, alertStatuses, escalationReasons, priorities } from '../db/enums.js';
 
 export const zPriority = z.enum(priorities);
 export const zAlertStatus = z.enum(alertStatuses);

@@ -1,6 +1,6 @@
 import { alertResponseSchema } from '../alerts/report.js';
 import { z } from 'zod';
-import { auditOutcomes, roles } from '../db/schema.js';
+import { auditOutcomes, roles } from '../db/enums.js';
 import { zId, zIso, zText } from '../common/schemas.js';
 
 /** A period with from ≤ to (both optional for log queries). */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { zEmail, zId, zIso } from '../common/schemas.js';
-import { roles } from '../db/schema.js';
+import { roles } from '../db/enums.js';
 
 /** The password policy, shared with the web forms and with users.create / set-password flows. */
 export const PASSWORD_MIN_LENGTH = 12;

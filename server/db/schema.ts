@@ -16,29 +16,32 @@ import {
   unique,
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
+import {
+  roles,
+  priorities,
+  alertStatuses,
+  alertEventTypes,
+  escalationReasons,
+  auditOutcomes,
+  exportStatuses,
+  exportFormats,
+  setupTokenPurposes,
+} from './enums.js';
+
+export {
+  roles,
+  priorities,
+  alertStatuses,
+  alertEventTypes,
+  escalationReasons,
+  auditOutcomes,
+  exportStatuses,
+  exportFormats,
+  setupTokenPurposes,
+};
 
 // Enumerations are enforced by Postgres. Priorities are declared low → critical so ORDER BY priority DESC
 // puts critical first (enum order, not alphabetical).
-export const roles = ['operator', 'doctor', 'nurse', 'head_doctor', 'admin'] as const;
-export const priorities = ['low', 'medium', 'high', 'critical'] as const;
-export const alertStatuses = ['active', 'acknowledged', 'resolved', 'cancelled'] as const;
-export const alertEventTypes = [
-  'created',
-  'acknowledged',
-  'escalated',
-  'resolved',
-  'cancelled',
-  'expired',
-  'updated',
-  'declined',
-  'reopened',
-  'repeated',
-] as const;
-export const escalationReasons = ['timeout', 'manual', 'no_response', 'declined', 'ack_timeout'] as const;
-export const auditOutcomes = ['success', 'failure'] as const;
-export const exportStatuses = ['queued', 'running', 'completed', 'failed', 'expired'] as const;
-export const exportFormats = ['csv', 'ndjson'] as const;
-
 export const roleEnum = pgEnum('user_role', roles);
 export const priorityEnum = pgEnum('alert_priority', priorities);
 export const alertStatusEnum = pgEnum('alert_status', alertStatuses);
@@ -352,7 +355,6 @@ export const auditExports = pgTable(
   ],
 );
 
-export const setupTokenPurposes = ['account_setup', 'password_reset'] as const;
 
 /**
  * One-time account setup links (server/accounts). Only the SHA-256 of the signed token is stored; a

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { zId, zIso } from '../common/schemas.js';
-import { auditOutcomes, exportFormats, exportStatuses } from '../db/schema.js';
+import { auditOutcomes, exportFormats, exportStatuses } from '../db/enums.js';
 
 export const exportFiltersSchema = z.object({
   from: zIso.optional(),

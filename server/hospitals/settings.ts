@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { priorities, roles } from '../db/schema.js';
+import { priorities, roles } from '../db/enums.js';
 
 const levelPolicy = z.object({
   /** Seconds an active alert waits at level i before escalating to level i+1; the length is the top level. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { setupLinkSchema } from '../accounts/schemas.js';
 import { zEmail, zId, zIso, zText } from '../common/schemas.js';
-import { roles } from '../db/schema.js';
+import { roles } from '../db/enums.js';
 
 /** Zod schemas of the users API, shared by the router, the admin screens and the API docs. */
 

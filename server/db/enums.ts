@@ -1,0 +1,22 @@
+// The enumerations' values, with no drizzle import, so the zod schemas (and the web app that imports
+// them) do not pull the ORM into the browser. server/db/schema.ts turns them into Postgres enums.
+export const roles = ['operator', 'doctor', 'nurse', 'head_doctor', 'admin'] as const;
+export const priorities = ['low', 'medium', 'high', 'critical'] as const;
+export const alertStatuses = ['active', 'acknowledged', 'resolved', 'cancelled'] as const;
+export const alertEventTypes = [
+  'created',
+  'acknowledged',
+  'escalated',
+  'resolved',
+  'cancelled',
+  'expired',
+  'updated',
+  'declined',
+  'reopened',
+  'repeated',
+] as const;
+export const escalationReasons = ['timeout', 'manual', 'no_response', 'declined', 'ack_timeout'] as const;
+export const auditOutcomes = ['success', 'failure'] as const;
+export const exportStatuses = ['queued', 'running', 'completed', 'failed', 'expired'] as const;
+export const exportFormats = ['csv', 'ndjson'] as const;
+export const setupTokenPurposes = ['account_setup', 'password_reset'] as const;
