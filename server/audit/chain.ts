@@ -138,25 +138,8 @@ export function copyField(v: string | number | null): string {
   return /[\\\t\n\r]/.test(s) ? s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r') : s;
 }
 
-export const AUDIT_COPY_COLUMNS = [
-  'id',
-  'chain_id',
-  'seq',
-  'user_id',
-  'hospital_id',
-  'action',
-  'resource',
-  'resource_id',
-  'outcome',
-  'ip_address',
-  'user_agent',
-  'session_id',
-  'metadata',
-  'timestamp',
-  'retention_until',
-  'prev_hash',
-  'hash',
-] as const;
+// The COPY columns: the hashed content, then the chain links.
+export const AUDIT_COPY_COLUMNS = [...CANONICAL_KEYS, 'prev_hash', 'hash'] as const;
 
 /** One COPY line (with its newline) for a row whose hash has been computed. */
 export function auditCopyLine(r: ChainRow, hash: string): string {
