@@ -269,3 +269,20 @@ export async function lastEventId(pool: pg.Pool, hospitalId: string): Promise<st
   const { rows } = await pool.query<{ id: string | null }>('SELECT max(id)::text AS id FROM alert_events WHERE hospital_id = $1', [hospitalId]);
   return rows[0]?.id ?? '0';
 }
+
+/**
+ * Two server instances and the worker, with `subscribers` head-doctor boards spread over both and
+ * subscribed from the current end of the event log: the common start of the restart scenarios.
+ */
+export async function startServersWithBoards(stack: Stack, subscribers: number) {
+  const a = new Proc('server', stack.env, await freePort());
+  const b = new Proc('server', stack.env, await freePort());
+  const worker = new Proc('worker', stack.env);
+  await Promise.all([a.start(), b.start(), worker.start()]);
+  let n = 0;
+  const url = () => (n++ % 2 ? b.wsUrl : a.wsUrl);
+  const start = await lastEventId(stack.pool, stack.hospitalId);
+  const subs: Subscriber[] = await Promise.all(Array.from({ length: subscribers }, async () => subscribe(url, await stack.token('head@general.test'), start)));
+  await sleep(1_500);
+  return { a, b, worker, start, subs };
+}

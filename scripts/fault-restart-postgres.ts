@@ -1,18 +1,10 @@
 // Fault: restart Postgres (a private cluster, `pg_ctl stop -m fast` then start) while the servers take
 // traffic. Meanwhile every answer must be a clean error (a JSON error or 503, never a hang or a crash);
 // afterwards the same processes recover without a restart and every committed event is delivered.
-import { apiClient, freePort, lastEventId, log, Proc, type Stack, type Subscriber, sleep, subscribe, waitForDelivery } from './fault-lib.js';
+import { apiClient, log, type Stack, sleep, startServersWithBoards, waitForDelivery } from './fault-lib.js';
 
 export async function restartPostgres(stack: Stack, opts: { subscribers: number; downMs: number; durationMs: number }) {
-  const a = new Proc('server', stack.env, await freePort());
-  const b = new Proc('server', stack.env, await freePort());
-  const worker = new Proc('worker', stack.env);
-  await Promise.all([a.start(), b.start(), worker.start()]);
-  let n = 0;
-  const url = () => (n++ % 2 ? b.wsUrl : a.wsUrl);
-  const start = await lastEventId(stack.pool, stack.hospitalId);
-  const subs: Subscriber[] = await Promise.all(Array.from({ length: opts.subscribers }, async () => subscribe(url, await stack.token('head@general.test'), start)));
-  await sleep(1_500);
+  const { a, b, worker, start, subs } = await startServersWithBoards(stack, opts.subscribers);
   const operator = apiClient(b.url, await stack.token('operator@general.test'));
   const statuses: Record<string, number> = {};
   let slowest = 0;

@@ -1,19 +1,11 @@
 // Fault: restart the (private) Redis while alerts are being raised. Redis runs without persistence, so
 // the restart also loses every BullMQ job: escalations must still happen (the sweeper), exactly once, and
 // every event must still reach every board (Postgres is the record; Redis only wakes instances up).
-import { apiClient, freePort, lastEventId, log, Proc, type Stack, type Subscriber, sleep, subscribe, waitForDelivery } from './fault-lib.js';
+import { apiClient, log, type Stack, sleep, startServersWithBoards, waitForDelivery } from './fault-lib.js';
 import { escalationTally } from './fault-kill-worker.js';
 
 export async function restartRedis(stack: Stack, opts: { subscribers: number; alerts: number; downMs: number }) {
-  const a = new Proc('server', stack.env, await freePort());
-  const b = new Proc('server', stack.env, await freePort());
-  const worker = new Proc('worker', stack.env);
-  await Promise.all([a.start(), b.start(), worker.start()]);
-  let n = 0;
-  const url = () => (n++ % 2 ? b.wsUrl : a.wsUrl);
-  const start = await lastEventId(stack.pool, stack.hospitalId);
-  const subs: Subscriber[] = await Promise.all(Array.from({ length: opts.subscribers }, async () => subscribe(url, await stack.token('head@general.test'), start)));
-  await sleep(1_500);
+  const { a, b, worker, start, subs } = await startServersWithBoards(stack, opts.subscribers);
   const operator = apiClient(a.url, await stack.token('operator@general.test'));
   const created: string[] = [];
   let failed = 0;

@@ -25,20 +25,10 @@ import {
   auditOutcomes,
   exportStatuses,
   exportFormats,
-  setupTokenPurposes,
 } from './enums.js';
 
-export {
-  roles,
-  priorities,
-  alertStatuses,
-  alertEventTypes,
-  escalationReasons,
-  auditOutcomes,
-  exportStatuses,
-  exportFormats,
-  setupTokenPurposes,
-};
+// Re-exported so code that works with the tables finds the values beside them.
+export * from './enums.js';
 
 // Enumerations are enforced by Postgres. Priorities are declared low → critical so ORDER BY priority DESC
 // puts critical first (enum order, not alphabetical).

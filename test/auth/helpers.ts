@@ -1,5 +1,4 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { TRPCClientError } from '@trpc/client';
 import { eq, sql } from 'drizzle-orm';
 import { pino } from 'pino';
 import { expect } from 'vitest';

@@ -1,4 +1,3 @@
-import { TRPCClientError } from '@trpc/client';
 import { sql } from 'drizzle-orm';
 import { createSession } from '../../server/auth/sessions.js';
 import { users } from '../../server/db/schema.js';
