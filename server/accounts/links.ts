@@ -25,6 +25,20 @@ export interface LinkTarget {
 const expiryFrom = (config: Pick<Config, 'accounts'>) => new Date(Date.now() + config.accounts.setupLinkHours * 3_600_000);
 
 /**
+ * Ends every open link of the user. Called wherever a password is set (a new link, the user's own
+ * password change, a completed setup): a link outlives none of them, so nobody holding an old copy
+ * (the admin's screen, the mailbox) can take the account after the user chose their own password.
+ */
+export async function revokeOpenLinks(tx: Tx, userId: string): Promise<number> {
+  const revoked = await tx
+    .update(setupTokens)
+    .set({ revokedAt: sql`now()` })
+    .where(and(eq(setupTokens.userId, userId), isNull(setupTokens.usedAt), isNull(setupTokens.revokedAt)))
+    .returning({ id: setupTokens.id });
+  return revoked.length;
+}
+
+/**
  * Issues a link inside the caller's transaction (so it exists exactly when the change it belongs to
  * commits) and revokes the user's older open links: only the newest link works.
  */
@@ -35,11 +49,7 @@ export async function issueLink(
   target: LinkTarget,
   purpose: SetupPurpose,
 ): Promise<IssuedLink> {
-  const revoked = await tx
-    .update(setupTokens)
-    .set({ revokedAt: sql`now()` })
-    .where(and(eq(setupTokens.userId, target.userId), isNull(setupTokens.usedAt), isNull(setupTokens.revokedAt)))
-    .returning({ id: setupTokens.id });
+  const revoked = await revokeOpenLinks(tx, target.userId);
   const expiresAt = expiryFrom(config);
   const token = newSetupToken(config.secrets.tokenSecret, expiresAt);
   const [row] = await tx
@@ -51,7 +61,7 @@ export async function issueLink(
     action: A.linkIssued,
     resource: 'user',
     resourceId: target.userId,
-    metadata: { linkId, purpose, expiresAt: toIso(expiresAt), revokedLinks: revoked.length },
+    metadata: { linkId, purpose, expiresAt: toIso(expiresAt), revokedLinks: revoked },
   });
   return { linkId, userId: target.userId, url: setupUrl(config.publicUrl, token), expiresAt, purpose };
 }

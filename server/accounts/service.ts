@@ -13,7 +13,7 @@ import { readSettings } from '../hospitals/settings.js';
 import { publishControl } from '../realtime/control.js';
 import type { RequestMeta } from '../trpc/context.js';
 import type { Caller } from '../users/shared.js';
-import { deliverLink, issueLink } from './links.js';
+import { deliverLink, issueLink, revokeOpenLinks } from './links.js';
 import { accountAuditActions as A, type CompleteSetupInput, type SetupInfo, type SetupLink, type SetupPurpose } from './schemas.js';
 import { checkSetupToken, hashSetupToken } from './tokens.js';
 
@@ -165,6 +165,7 @@ export async function completeSetup(deps: AppDeps, meta: Meta, input: CompleteSe
       })
       .where(and(eq(users.id, link.id), eq(users.isActive, true)));
     const revoked = await revokeSessions(tx, { userId: link.id }, 'setup_link');
+    await revokeOpenLinks(tx, link.id);
     const session = await createSession(tx, { userId: link.id, hospitalId: link.hospitalId, hours: settings.sessionHours, ip: meta.ip, userAgent: meta.userAgent, twoFactorVerified: verified });
     const mustSetup = mustSetupTwoFactor(settings.requireTwoFactorFor, link, verified);
     await logAuditEvent(tx, { ...audit, sessionId: session.sessionId }, {

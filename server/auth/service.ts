@@ -1,4 +1,5 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
+import { revokeOpenLinks } from '../accounts/links.js';
 import { type AuditContext, logAuditEvent } from '../audit/log.js';
 import { toIso } from '../common/schemas.js';
 import type { Tx } from '../db/client.js';
@@ -245,7 +246,8 @@ export async function changePassword(
       .set({ passwordHash, mustChangePassword: false, passwordChangedAt: sql`now()`, updatedAt: sql`now()` })
       .where(eq(users.id, auth.user.id));
     const ids = await revokeSessions(tx, { userId: auth.user.id, exceptSessionId: auth.session.id }, 'password_changed');
-    await logAuditEvent(tx, ctx, { action: A.passwordChange, resource: 'user', resourceId: auth.user.id, metadata: { revokedSessions: ids.length } });
+    const revokedSetupLinks = await revokeOpenLinks(tx, auth.user.id);
+    await logAuditEvent(tx, ctx, { action: A.passwordChange, resource: 'user', resourceId: auth.user.id, metadata: { revokedSessions: ids.length, revokedSetupLinks } });
     return ids;
   });
   if (revoked.length) publishControl(deps, { type: 'sessions.revoked', sessionIds: revoked });

@@ -207,6 +207,26 @@ describe('setup links by email', () => {
     expect(await audit('account.setup_link_issued', res.created[0]?.user.id)).toHaveLength(1);
   });
 
+  it('a password change by the user revokes their open setup links (the admin\'s or mailbox copy stops working)', async () => {
+    // A user with a password of their own, for whom the admin issued a reset link they never used.
+    const email = `own.password${++n}@general.test`;
+    const created = await admin.users.create.mutate({ name: 'Own Password', email, role: 'operator' });
+    const first = tokenIn((await mail.waitFor(email)).text);
+    const setup = await anonymous.accounts.completeSetup.mutate({ token: first, password: GOOD_PASSWORD });
+    if (setup.status !== 'ok') throw new Error('expected a session');
+    mail.messages.length = 0;
+    await admin.accounts.issueSetupLink.mutate({ id: created.user.id });
+    const reset = tokenIn((await mail.waitFor(email)).text);
+    // The user remembers their password after all and changes it themselves.
+    await clientFor(server, setup.token).auth.changePassword.mutate({ currentPassword: GOOD_PASSWORD, newPassword: `${GOOD_PASSWORD}-changed` });
+    const refused = await trpcError(anonymous.accounts.completeSetup.mutate({ token: reset, password: 'Someone-elses-passphrase-7' }));
+    expect(refused.code).toBe('UNAUTHORIZED');
+    expect(await verifyPassword(`${GOOD_PASSWORD}-changed`, (await userRow(created.user.id)).passwordHash as string)).toBe(true);
+    const open = await env.deps.db.execute(sql`SELECT id FROM setup_tokens WHERE user_id = ${created.user.id} AND used_at IS NULL AND revoked_at IS NULL`);
+    expect(open.rows).toHaveLength(0);
+    expect(await audit('auth.password_change', created.user.id)).toMatchObject([{ outcome: 'success', metadata: { revokedSetupLinks: 1 } }]);
+  });
+
   it('when the mail server cannot be reached, the admin gets the link instead (and the failure is audited)', async () => {
     const operator = t.user('general', 'operator');
     const ctx = { userId: t.user('general', 'admin').id, hospitalId: operator.hospitalId, ip: null, userAgent: 'test', sessionId: null };
