@@ -138,19 +138,27 @@ export async function updateAlert(deps: AlertDeps, actor: Actor, audit: AuditCon
         if (changes.title !== undefined) values.title = changes.title;
         if (changes.description !== undefined) values.description = changes.description || null;
         if (changes.roomNumber !== undefined) values.roomNumber = changes.roomNumber || null;
-        if (changes.priority !== undefined && changes.priority !== row.priority) {
-          values.priority = changes.priority;
-          if (row.status === 'active') {
-            const settings = await loadSettings(tx, row.hospitalId);
-            const levelStart = await levelStartedAt(tx, row);
-            const next = nextEscalationAt(settings, changes.priority, row.escalationLevel, levelStart);
-            values.nextEscalationAt = next && next.getTime() < Date.now() ? new Date() : next;
-          }
-        }
+        if (changes.priority !== undefined && changes.priority !== row.priority) Object.assign(values, await priorityChange(tx, row, changes.priority));
         return values;
       },
     }),
   );
+}
+
+/**
+ * The columns of a priority change (a correction, or a higher-priority repeat of the same emergency):
+ * on an active alert the deadline moves onto the new priority's timeline, counted from when the alert
+ * reached its current level (due at once if already past).
+ */
+export async function priorityChange(
+  tx: Parameters<typeof loadSettings>[0],
+  row: { id: string; hospitalId: string; status: string; escalationLevel: number; createdAt: Date },
+  priority: Alert['priority'],
+): Promise<{ priority: Alert['priority']; nextEscalationAt?: Date | null }> {
+  if (row.status !== 'active') return { priority };
+  const settings = await loadSettings(tx, row.hospitalId);
+  const next = nextEscalationAt(settings, priority, row.escalationLevel, await levelStartedAt(tx, row));
+  return { priority, nextEscalationAt: next && next.getTime() < Date.now() ? new Date() : next };
 }
 
 async function levelStartedAt(tx: Parameters<typeof loadSettings>[0], row: { id: string; escalationLevel: number; createdAt: Date }): Promise<Date> {
