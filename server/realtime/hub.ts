@@ -142,6 +142,14 @@ export class EventHub {
     } catch {
       return;
     }
+    this.applyControl(msg);
+  }
+
+  /** Set by the socket registry (server/realtime/sockets.ts): closes the sockets once their subscriptions have ended. */
+  afterControl: ((msg: ControlMessage) => void) | undefined;
+
+  /** Ends this instance's subscriptions that a control message names (from Redis, or found locally), then closes their sockets. */
+  applyControl(msg: ControlMessage): void {
     const matches = (s: LocalSubscriber) =>
       msg.type === 'sessions.revoked' ? msg.sessionIds.includes(s.sessionId) : msg.type === 'user.changed' && msg.userId === s.userId;
     for (const state of this.hospitals.values()) {
@@ -149,6 +157,7 @@ export class EventHub {
         for (const s of set) if (matches(s)) s.end(new TRPCError({ code: 'UNAUTHORIZED', message: 'Your session has ended; sign in again' }));
       }
     }
+    this.afterControl?.(msg);
   }
 
   private catchUpAll(): void {
