@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { toTRPCError } from '../errors.js';
 import { type Permission, can } from '../permissions.js';
 import { logAuditEvent } from '../audit/log.js';
+import { pendingAccountStep } from '../auth/gate.js';
 import { auditContextOf, type Context } from './context.js';
 
 const t = initTRPC.context<Context>().create({
@@ -52,12 +53,8 @@ const gated = (path: string) => !path.startsWith('auth.');
 
 export const protectedProcedure = publicProcedure.use(({ ctx, path, next }) => {
   if (!ctx.auth) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in to continue' });
-  if (ctx.auth.user.mustChangePassword && gated(path)) {
-    throw new TRPCError({ code: 'FORBIDDEN', message: 'Change your password before continuing' });
-  }
-  if (ctx.auth.user.mustSetupTwoFactor && gated(path)) {
-    throw new TRPCError({ code: 'FORBIDDEN', message: 'Set up two-factor authentication before continuing' });
-  }
+  const pending = gated(path) ? pendingAccountStep(ctx.auth.user) : null;
+  if (pending) throw new TRPCError({ code: 'FORBIDDEN', message: pending });
   return next({ ctx: { auth: ctx.auth, log: ctx.log.child({ userId: ctx.auth.user.id }) } });
 });
 
