@@ -68,6 +68,14 @@ const envSchema = z.object({
   BACKUP_SCHEDULE: opt(z.string().regex(/^off$|^(\S+\s+){4,5}\S+$/, 'a cron pattern (5 or 6 fields) or "off"')),
   BACKUP_DIR: opt(z.string().min(1)),
   BACKUP_KEEP: opt(int(1, 1000)),
+  HTTP_MAX_BATCH_SIZE: opt(int(1, 1_000)),
+  WS_AUTH_TIMEOUT_SECONDS: opt(int(1, 600)),
+  WS_MAX_UNAUTHENTICATED: opt(int(1, 1_000_000)),
+  WS_MAX_UNAUTHENTICATED_PER_ADDRESS: opt(int(1, 1_000_000)),
+  WS_MAX_PER_SESSION: opt(int(1, 1_000)),
+  WS_MAX_PER_USER: opt(int(1, 10_000)),
+  WS_SESSION_CHECK_SECONDS: opt(int(1, 3_600)),
+  METRICS_TOKEN: opt(z.string().min(32, 'must be at least 32 characters (openssl rand -hex 32)')),
 });
 
 const secretKey = z
@@ -160,6 +168,24 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     accounts: { setupLinkHours: env.SETUP_LINK_HOURS ?? 72 },
     /** Browser origins other than this server's own that may call the API (same-origin is always allowed). */
     corsOrigins,
+    /**
+     * Bearer token for the operator endpoints (/metrics, and /readyz's details). Without one, development
+     * and test leave them open; staging and production keep /metrics closed (never public by default).
+     */
+    metricsToken: env.METRICS_TOKEN ?? null,
+    /** Bounds on what one request or one client may hold (docs/operations.md, "Limits on requests and sockets"). */
+    limits: {
+      /** Calls in one batched HTTP request (httpBatchLink); the web app sends at most 20. */
+      httpMaxBatchSize: env.HTTP_MAX_BATCH_SIZE ?? 50,
+      sockets: {
+        authTimeoutMs: (env.WS_AUTH_TIMEOUT_SECONDS ?? 10) * 1000,
+        maxAnonymous: env.WS_MAX_UNAUTHENTICATED ?? 1_000,
+        maxAnonymousPerAddress: env.WS_MAX_UNAUTHENTICATED_PER_ADDRESS ?? 100,
+        maxPerSession: env.WS_MAX_PER_SESSION ?? 10,
+        maxPerUser: env.WS_MAX_PER_USER ?? 30,
+        checkIntervalMs: (env.WS_SESSION_CHECK_SECONDS ?? 15) * 1000,
+      },
+    },
     /** Scheduled backups by the worker: a cron pattern, or "off" (e.g. when a systemd timer runs them). */
     backup: { schedule: env.BACKUP_SCHEDULE ?? (profile === 'test' ? 'off' : '30 2 * * *'), dir: env.BACKUP_DIR ?? './var/backups', keep: env.BACKUP_KEEP ?? 7 },
     worker: {

@@ -11,7 +11,7 @@ import { EventHub } from '../realtime/hub.js';
 import { appRouter } from '../router.js';
 import { createHttpContextFactory, createWsContextFactory } from '../trpc/context.js';
 import { registerBackupGauges } from '../ops/backup-status.js';
-import { handleCors, isAllowedUpgrade, securityConfigOf, setSecurityHeaders } from './security.js';
+import { handleCors, isAllowedUpgrade, isOperator, isServableStatic, securityConfigOf, setSecurityHeaders, staticCacheHeaders, withoutDetails } from './security.js';
 
 export const MAX_BODY_BYTES = 1_000_000;
 
@@ -50,9 +50,13 @@ export function createApp(deps: AppDeps, options: { fanoutTickMs?: number } = {}
     if (path === '/healthz') return json(res, 200, { status: 'ok' });
     if (path === '/readyz') {
       const ready = await checkReadiness(deps);
-      return json(res, ready.ok ? 200 : 503, ready);
+      return json(res, ready.ok ? 200 : 503, isOperator(req, security) ? ready : withoutDetails(ready));
     }
     if (path === '/metrics' && req.method === 'GET') {
+      if (!isOperator(req, security)) {
+        res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer realm="clarion-metrics"' });
+        return res.end(JSON.stringify({ error: 'metrics need the METRICS_TOKEN bearer token' }));
+      }
       const { contentType, body } = await deps.metrics.render();
       res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' });
       return res.end(body);
@@ -60,7 +64,10 @@ export function createApp(deps: AppDeps, options: { fanoutTickMs?: number } = {}
     if (path === '/trpc' || path.startsWith('/trpc/')) return trpc(req, res);
     const download = req.method === 'GET' ? DOWNLOAD_PATH.exec(path) : null;
     if (download) return handleExportDownload(deps, req, res, download[1] as string);
-    if (web && (req.method === 'GET' || req.method === 'HEAD')) return web(req, res, () => json(res, 404, { error: 'not found' }));
+    if (web && (req.method === 'GET' || req.method === 'HEAD') && isServableStatic(path, security)) {
+      staticCacheHeaders(res, path);
+      return web(req, res, () => json(res, 404, { error: 'not found' }));
+    }
     return json(res, 404, { error: 'not found' });
   };
 

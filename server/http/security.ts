@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../config.js';
 
@@ -7,7 +8,7 @@ import type { Config } from '../config.js';
  * CORS_ORIGINS. Requests without an Origin header (curl, k6, integrations) are not browsers and
  * are not subject to CORS.
  */
-export type SecurityConfig = Pick<Config, 'isProduction' | 'publicUrl'> & { corsOrigins: string[] };
+export type SecurityConfig = Pick<Config, 'isProduction' | 'publicUrl' | 'profile' | 'metricsToken'> & { corsOrigins: string[] };
 
 // A host header we are willing to echo into the CSP (anything else falls back to 'self' only).
 const SAFE_HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-fA-F:.]+\](:\d{1,5})?$/;
@@ -34,6 +35,9 @@ export function contentSecurityPolicy(host: string | undefined): string {
 }
 
 export function setSecurityHeaders(req: IncomingMessage, res: ServerResponse, config: SecurityConfig): void {
+  // Every answer may carry patient data (tRPC, downloads, errors that echo input) unless it is a static
+  // file, whose handler overrides this (staticCacheHeaders): no browser or proxy cache keeps a copy.
+  res.setHeader('Cache-Control', 'no-store');
   res.setHeader('Content-Security-Policy', contentSecurityPolicy(req.headers.host));
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.setHeader('Referrer-Policy', 'no-referrer');
@@ -94,5 +98,39 @@ export function isAllowedUpgrade(req: IncomingMessage, config: SecurityConfig): 
 }
 
 export function securityConfigOf(config: Config): SecurityConfig {
-  return { isProduction: config.isProduction, publicUrl: config.publicUrl, corsOrigins: config.corsOrigins };
+  return { isProduction: config.isProduction, profile: config.profile, publicUrl: config.publicUrl, corsOrigins: config.corsOrigins, metricsToken: config.metricsToken };
+}
+
+const digest = (v: string) => createHash('sha256').update(v).digest();
+
+/**
+ * The operator endpoints (/metrics, /readyz's details) answer a caller presenting METRICS_TOKEN as a
+ * bearer token (Prometheus: `authorization: { credentials: … }`). Without a token configured they are
+ * open in development and test only; staging and production fail closed.
+ */
+export function isOperator(req: IncomingMessage, config: SecurityConfig): boolean {
+  if (!config.metricsToken) return config.profile === 'development' || config.profile === 'test';
+  const auth = req.headers.authorization;
+  if (!auth?.startsWith('Bearer ')) return false;
+  // Digests of equal length, so the comparison takes the same time whatever was sent.
+  return timingSafeEqual(digest(auth.slice(7).trim()), digest(config.metricsToken));
+}
+
+/**
+ * /readyz for anyone but an operator: the verdict and each check's state, not the `detail` texts (driver
+ * errors name hosts, users and ports; the heartbeat says when the worker last ran).
+ */
+export function withoutDetails<T extends { checks: Record<string, object> }>(ready: T): T {
+  const checks = Object.fromEntries(Object.entries(ready.checks).map(([name, { detail: _detail, ...rest }]: [string, { detail?: unknown }]) => [name, rest]));
+  return { ...ready, checks };
+}
+
+/** Source maps would publish the client's full source; production never serves them, even if built. */
+export function isServableStatic(path: string, config: SecurityConfig): boolean {
+  return !(config.isProduction && path.endsWith('.map'));
+}
+
+/** sirv's setHeaders: Vite's hashed /assets never change (cache for a year); the rest revalidates. */
+export function staticCacheHeaders(res: ServerResponse, pathname: string): void {
+  res.setHeader('Cache-Control', pathname.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
 }
