@@ -27,9 +27,14 @@ function filterWhere(hospitalId: string, f: ExportFilters): SQL {
   return and(...conds) as SQL;
 }
 
+// Cells an attacker controls (a User-Agent, a resource id) must not run as formulas when an admin
+// opens the file in a spreadsheet: csv-stringify prefixes = + - @ tab CR (and their full-width forms)
+// with a single quote, per OWASP's CSV injection guidance. NDJSON is data, not a sheet: kept exact.
+const csvOptions = { escape_formulas: true } as const;
+
 /** Pages the chain by seq (its unique index) so memory stays constant whatever the size. */
 async function* batches(deps: AppDeps, where: SQL, format: 'csv' | 'ndjson', onRows: (n: number) => Promise<void>) {
-  if (format === 'csv') yield stringify([columns as unknown as string[]]);
+  if (format === 'csv') yield stringify([columns as unknown as string[]], csvOptions);
   let after = 0;
   for (;;) {
     const rows = await deps.db
@@ -55,7 +60,7 @@ async function* batches(deps: AppDeps, where: SQL, format: 'csv' | 'ndjson', onR
       hash: r.hash,
     }));
     yield format === 'csv'
-      ? stringify(records.map((r) => columns.map((c) => (c === 'metadata' ? JSON.stringify(r.metadata ?? null) : (r[c] ?? '')))))
+      ? stringify(records.map((r) => columns.map((c) => (c === 'metadata' ? JSON.stringify(r.metadata ?? null) : (r[c] ?? '')))), csvOptions)
       : `${records.map((r) => JSON.stringify(r)).join('\n')}\n`;
     after = rows[rows.length - 1]!.seq;
     await onRows(rows.length);
