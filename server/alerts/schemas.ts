@@ -99,9 +99,12 @@ export type UpdateAlertInput = z.infer<typeof updateAlertInput>;
 export const declineInput = z.object({ alertId: zId, reason: zText(500).pipe(z.string().min(3, 'Say why (at least 3 characters)')) });
 
 export const createAlertOutput = alertSchema.extend({
-  /** True when an identical open alert absorbed this one (its repeat count was raised instead). */
+  /** True when the same open emergency absorbed this raise (its repeat count was raised instead). */
   deduplicated: z.boolean(),
+  /** The open alert's priority before this more urgent repeat raised it; null when nothing was raised. */
+  priorityRaisedFrom: zPriority.nullable(),
 });
+export type CreatedAlert = z.infer<typeof createAlertOutput>;
 
 export const reportReceiptsInput = z.object({
   receipts: z.array(z.object({ alertId: zId, kind: z.enum(['delivered', 'seen']) })).min(1).max(200),

@@ -10,7 +10,7 @@ import { loadSettings, nextEscalationAt } from './policy.js';
 import { writeGate } from './gate.js';
 import { receiptsOf } from './receipts.js';
 import { selectAlertById, selectAlerts } from './queries.js';
-import type { Alert, CreateAlertInput, ListAlertsInput } from './schemas.js';
+import type { Alert, CreatedAlert, CreateAlertInput, ListAlertsInput } from './schemas.js';
 import { alertScope, type AlertScope, scopeWhere } from './visibility.js';
 
 const OPEN = ['active', 'acknowledged'] as const;
@@ -18,12 +18,14 @@ export * from './transitions.js';
 
 /**
  * Raises an alert in an active department of the caller's hospital, with its first escalation
- * deadline — unless an identical open alert was raised or repeated within the dedup window, which
- * then absorbs it (repeat count up, a `repeated` event) and is returned with `deduplicated: true`.
+ * deadline — unless the same emergency (department, room, type, title) is open and was raised within
+ * the dedup window: that alert then absorbs it (repeat count up, a `repeated` event, its priority
+ * raised if this raise is more urgent) and is returned with `deduplicated: true`.
  */
-export async function createAlert(deps: AlertDeps, actor: Actor | null, audit: AuditContext, input: CreateAlertInput & { hospitalId?: string }): Promise<Alert & { deduplicated: boolean }> {
+export async function createAlert(deps: AlertDeps, actor: Actor | null, audit: AuditContext, input: CreateAlertInput & { hospitalId?: string }): Promise<CreatedAlert> {
   const hospitalId = actor?.hospitalId ?? (input.hospitalId as string);
-  const result = await writeGate(deps.db, deps.config.database.poolMax).run(() => deps.db.transaction(async (tx): Promise<ChangeResult & { deduplicated: boolean }> => {
+  type Raised = ChangeResult & Omit<CreatedAlert, keyof Alert>;
+  const result = await writeGate(deps.db, deps.config.database.poolMax).run(() => deps.db.transaction(async (tx): Promise<Raised> => {
     const [dept] = await tx
       .select({ id: departments.id })
       .from(departments)
@@ -31,7 +33,7 @@ export async function createAlert(deps: AlertDeps, actor: Actor | null, audit: A
     if (!dept) throw notFound('Department');
     const settings = await loadSettings(tx, hospitalId);
     const duplicate = await findDuplicate(tx, hospitalId, dept.id, input, settings.dedupWindowSeconds);
-    if (duplicate) return { ...(await repeatAlert(tx, duplicate, audit)), deduplicated: true };
+    if (duplicate) return { ...(await repeatAlert(tx, duplicate, input.priority, audit)), deduplicated: true };
     const now = new Date();
     const [row] = await tx
       .insert(alerts)
@@ -53,10 +55,10 @@ export async function createAlert(deps: AlertDeps, actor: Actor | null, audit: A
       action: 'alert.created',
       metadata: { priority: alert.priority, departmentId: alert.departmentId },
     });
-    return { alert, event: event as NonNullable<typeof event>, deduplicated: false };
+    return { alert, event: event as NonNullable<typeof event>, deduplicated: false, priorityRaisedFrom: null };
   }));
   afterCommit(deps, result);
-  return { ...result.alert, deduplicated: result.deduplicated };
+  return { ...result.alert, deduplicated: result.deduplicated, priorityRaisedFrom: result.priorityRaisedFrom };
 }
 
 /** The board: open alerts (critical first, then oldest) and the event id they are current to. */

@@ -192,6 +192,8 @@ export const alerts = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
     expiresAt: tstz('expires_at'),
+    /** When this emergency was last raised (created or repeated): the dedup window counts from here, not from updates. */
+    lastRaisedAt: tstz('last_raised_at').notNull().defaultNow(),
   },
   (t) => [
     foreignKey({
@@ -216,8 +218,11 @@ export const alerts = pgTable(
     // The sweeper's deadlines.
     index('alerts_next_escalation_idx').on(t.nextEscalationAt).where(sql`${t.status} = 'active'`),
     index('alerts_ack_deadline_idx').on(t.ackDeadlineAt).where(sql`${t.status} = 'acknowledged'`),
-    // Duplicate suppression looks for an open alert with the same department, room and type.
-    index('alerts_dedup_idx').on(t.hospitalId, t.departmentId, t.alertType, t.roomNumber).where(sql`${t.status} IN ('active', 'acknowledged')`),
+    // Duplicate suppression looks for an open alert with the same department, type, title (trimmed,
+    // case-insensitive) and room, raised within the window.
+    index('alerts_dedup_idx')
+      .on(t.hospitalId, t.departmentId, t.alertType, sql`lower(btrim(${t.title}))`, t.roomNumber, t.lastRaisedAt)
+      .where(sql`${t.status} IN ('active', 'acknowledged')`),
     index('alerts_expires_idx').on(t.expiresAt).where(sql`${t.status} IN ('active', 'acknowledged') AND ${t.expiresAt} IS NOT NULL`),
   ],
 );

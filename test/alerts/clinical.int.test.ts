@@ -117,11 +117,14 @@ describe('duplicate suppression', () => {
     await env.deps.db.execute(sql`UPDATE hospitals SET settings = jsonb_set(settings, '{dedupWindowSeconds}', '0'::jsonb) WHERE id = ${t.hospital.general.id}`);
   });
 
+  // The same title is the same emergency (test/alerts/dedup.int.test.ts covers the rule in full):
+  // a different title in the same room is a different one and never folds.
   it('an identical alert within the window bumps the first one instead of creating a second', async () => {
     const first = await raise({ roomNumber: 'D-1' });
     expect(first.deduplicated).toBe(false);
-    const again = await raise({ roomNumber: 'D-1', title: 'Needs a nurse (again)' });
+    const again = await raise({ roomNumber: 'D-1', title: 'needs a NURSE' });
     expect(again).toMatchObject({ id: first.id, deduplicated: true, repeatCount: 1 });
+    expect((await raise({ roomNumber: 'D-1', title: 'Needs a nurse (again)' })).id).not.toBe(first.id);
     expect((await types(first.id)).map((e) => [e.type, e.detail])).toEqual([
       ['created', null],
       ['repeated', { repeatCount: 1 }],
