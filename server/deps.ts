@@ -44,7 +44,7 @@ export function createDeps(config: Config, log: Logger): AppDeps {
   });
   metrics.watchPool(pool);
   metrics.watchQueues({ timers: queues.timers, exports: queues.exports, maintenance: queues.maintenance });
-  return { config, log, pool, db: createDatabase(pool), redis, queues, timers: createAlertTimers(queues, log), metrics };
+  return { config, log, pool, db: createDatabase(pool, log), redis, queues, timers: createAlertTimers(queues, log), metrics };
 }
 
 export async function closeDeps(deps: AppDeps): Promise<void> {

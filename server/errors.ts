@@ -60,8 +60,9 @@ function pgErrorOf(err: unknown): PgError | undefined {
 }
 
 // The database is unreachable or restarting (connection exceptions, shutdown, too many connections, a
-// pool that cannot connect): a temporary condition of the server, answered 503 so clients retry.
-const UNAVAILABLE_PG = /^(08...|57P0[123]|53300)$/;
+// pool that cannot connect): a temporary condition of the server, answered 503 so clients retry. So is a
+// deadlock or serialization failure that survived the transaction helper's one retry (db/client.ts).
+const UNAVAILABLE_PG = /^(08...|57P0[123]|53300|40P01|40001)$/;
 const UNAVAILABLE_NODE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
 const UNAVAILABLE_MESSAGE = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/;
 

@@ -102,7 +102,7 @@ export async function createHospital(deps: CliDeps, raw: CreateHospitalInput, os
       .select({ id: users.id, hospitalId: users.hospitalId, role: users.role, name: users.name, passwordHash: users.passwordHash, isActive: users.isActive })
       .from(users)
       .where(eq(users.email, input.adminEmail))
-      .for('update');
+      .for('no key update');
     if (existing && (existing.hospitalId !== hospital.id || existing.role !== 'admin')) {
       throw new BootstrapError(`${input.adminEmail} already belongs to another account (${existing.role} of another hospital or not an admin); choose another email`);
     }
@@ -155,7 +155,7 @@ export async function resetAdmin(deps: CliDeps, rawEmail: string, osUser: string
       .select({ id: users.id, hospitalId: users.hospitalId, role: users.role, name: users.name, isActive: users.isActive, twoFactorEnabled: users.twoFactorEnabled })
       .from(users)
       .where(eq(users.email, email))
-      .for('update');
+      .for('no key update');
     if (!user) throw new BootstrapError(`no user with email ${email}`);
     if (user.role !== 'admin') throw new BootstrapError(`${email} is a ${user.role}, not an admin: their hospital's admin issues them a new link (accounts.issueSetupLink)`);
     if (!user.isActive) throw new BootstrapError(`${email} is deactivated; another admin of the hospital must reactivate them first`);

@@ -33,8 +33,42 @@ export function createPool(config: Pick<Config, 'database'>, overrides: { url?: 
   });
 }
 
-export function createDatabase(pool: pg.Pool): Database {
-  return drizzle(pool, { schema });
+/** Deadlock (40P01) and serialization failure (40001): the whole transaction may simply run again. */
+const RETRYABLE = new Set(['40P01', '40001']);
+
+export function isRetryableTransactionError(err: unknown): boolean {
+  let e: unknown = err;
+  for (let i = 0; i < 4 && e && typeof e === 'object'; i++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && RETRYABLE.has(code)) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+/**
+ * Every service transaction goes through this handle, so every one of them gets the same last resort:
+ * a deadlock or serialization failure rolls back and runs once more. The lock order (DESIGN.md: row
+ * locks first, the hospital lock last) is what prevents deadlocks; this only keeps a rare survivor from
+ * reaching a nurse as an error. A second failure is thrown (errors.ts answers it 503, "try again").
+ * Callbacks must not have side effects outside the database (publish, enqueue, mail): services do
+ * those after the transaction has committed, so a retried attempt cannot send anything twice.
+ * Nested `tx.transaction` savepoints are not retried: a deadlock aborts the whole outer transaction.
+ */
+export function createDatabase(pool: pg.Pool, log?: Pick<Logger, 'warn'>): Database {
+  const db = drizzle(pool, { schema });
+  const once = db.transaction.bind(db);
+  const withRetry: Database['transaction'] = async (fn, config) => {
+    try {
+      return await once(fn, config);
+    } catch (err) {
+      if (!isRetryableTransactionError(err)) throw err;
+      log?.warn({ code: (err as { code?: string }).code ?? (err as { cause?: { code?: string } }).cause?.code }, 'transaction hit a deadlock or serialization failure; running it once more');
+      return once(fn, config);
+    }
+  };
+  db.transaction = withRetry;
+  return db;
 }
 
 /** Idle-client errors (a Postgres restart) must not crash the process; the pool replaces the client. */

@@ -34,11 +34,13 @@ export function listDepartments(db: Tx, hospitalId: string): Promise<Department[
 
 /**
  * Applies a partial settings update (objects deep-merged, arrays replaced) and validates the whole
- * result. The row is locked so two concurrent partial updates both land.
+ * result. The row is locked so two concurrent partial updates both land. FOR NO KEY UPDATE: FOR UPDATE
+ * would block the FOR KEY SHARE of every foreign-key check to the hospital (each audit and alert-event
+ * row) while those transactions hold the hospital lock our audit row then waits for: a deadlock.
  */
 export async function updateSettings(deps: AppDeps, audit: AuditContext, hospitalId: string, patch: HospitalSettingsPatch): Promise<HospitalSettings> {
   return deps.db.transaction(async (tx) => {
-    const [row] = await tx.select({ settings: hospitals.settings }).from(hospitals).where(eq(hospitals.id, hospitalId)).for('update');
+    const [row] = await tx.select({ settings: hospitals.settings }).from(hospitals).where(eq(hospitals.id, hospitalId)).for('no key update');
     if (!row) throw notFound('Hospital');
     const before = readSettings(row.settings);
     const parsed = hospitalSettingsSchema.safeParse(applySettingsPatch(before, patch));
@@ -116,7 +118,7 @@ export async function updateDepartment(deps: AppDeps, audit: AuditContext, hospi
           .select(departmentColumns)
           .from(departments)
           .where(and(eq(departments.hospitalId, hospitalId), eq(departments.id, id)))
-          .for('update');
+          .for('no key update');
         if (!current) throw notFound('Department');
         const changes = Object.fromEntries(
           (Object.keys(fields) as (keyof typeof fields)[])

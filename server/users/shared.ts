@@ -79,13 +79,18 @@ export async function findUser(db: Tx, hospitalId: string, id: string): Promise<
   return row ? toUser(row) : undefined;
 }
 
-/** Locks the user's row for the rest of the transaction and returns it, or NOT_FOUND. */
+/**
+ * Locks the user's row for the rest of the transaction and returns it, or NOT_FOUND. FOR NO KEY UPDATE,
+ * not FOR UPDATE: it still serialises two edits of the user, but does not block the FOR KEY SHARE that
+ * another transaction's foreign-key check takes (an audit or alert-event row naming this user) while
+ * it holds the hospital lock our own audit row is about to wait for: that pair was a deadlock.
+ */
 export async function lockUser(tx: Tx, hospitalId: string, id: string): Promise<User> {
   const [locked] = await tx
     .select({ id: users.id })
     .from(users)
     .where(and(eq(users.hospitalId, hospitalId), eq(users.id, id)))
-    .for('update');
+    .for('no key update');
   const user = locked && (await findUser(tx, hospitalId, id));
   if (!user) throw notFound('User');
   return user;
