@@ -53,6 +53,11 @@ const TOUCH_EVERY_MS = 60_000;
  */
 export async function resolveSession(db: Tx, token: string, idleMinutes: number): Promise<AuthSession | null> {
   if (token.length > 256) return null;
+  return resolveSessionByHash(db, hashToken(token), idleMinutes);
+}
+
+/** resolveSession for a token already hashed: a socket keeps only the hash, to re-check on every call. */
+export async function resolveSessionByHash(db: Tx, tokenHash: string, idleMinutes: number): Promise<AuthSession | null> {
   const [row] = await db
     .select({
       sessionId: sessions.id,
@@ -76,7 +81,7 @@ export async function resolveSession(db: Tx, token: string, idleMinutes: number)
     .leftJoin(departments, eq(departments.id, users.departmentId))
     .where(
       and(
-        eq(sessions.tokenHash, hashToken(token)),
+        eq(sessions.tokenHash, tokenHash),
         isNull(sessions.revokedAt),
         gt(sessions.expiresAt, sql`now()`),
         gt(sessions.lastSeenAt, sql`now() - make_interval(mins => ${idleMinutes})`),

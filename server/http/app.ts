@@ -8,9 +8,12 @@ import type { AppDeps } from '../deps.js';
 import { DOWNLOAD_PATH, handleExportDownload } from '../exports/download.js';
 import { checkReadiness } from '../health/service.js';
 import { EventHub } from '../realtime/hub.js';
+import { SocketRegistry } from '../realtime/sockets.js';
 import { appRouter } from '../router.js';
 import { createHttpContextFactory, createWsContextFactory } from '../trpc/context.js';
 import { registerBackupGauges } from '../ops/backup-status.js';
+import { refuseOversizedBatch } from './batch-limit.js';
+import { clientIp } from './client-info.js';
 import { handleCors, isAllowedUpgrade, isOperator, isServableStatic, securityConfigOf, setSecurityHeaders, staticCacheHeaders, withoutDetails } from './security.js';
 
 export const MAX_BODY_BYTES = 1_000_000;
@@ -61,7 +64,10 @@ export function createApp(deps: AppDeps, options: { fanoutTickMs?: number } = {}
       res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' });
       return res.end(body);
     }
-    if (path === '/trpc' || path.startsWith('/trpc/')) return trpc(req, res);
+    if (path === '/trpc' || path.startsWith('/trpc/')) {
+      if (refuseOversizedBatch(req, res, deps.config.limits.httpMaxBatchSize)) return;
+      return trpc(req, res);
+    }
     const download = req.method === 'GET' ? DOWNLOAD_PATH.exec(path) : null;
     if (download) return handleExportDownload(deps, req, res, download[1] as string);
     if (web && (req.method === 'GET' || req.method === 'HEAD') && isServableStatic(path, security)) {
@@ -93,10 +99,15 @@ export function createApp(deps: AppDeps, options: { fanoutTickMs?: number } = {}
     }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
+  // Registered before tRPC's handler: a socket over the caps for unauthenticated ones is closed at once.
+  const sockets = new SocketRegistry(deps, deps.config.limits.sockets, (msg) => hub.applyControl(msg));
+  hub.afterControl = (msg) => sockets.onControl(msg);
+  sockets.start();
+  wss.on('connection', (ws, req) => sockets.accept(ws, clientIp(req, deps.config.auth.trustProxyHops)));
   const wsHandler = applyWSSHandler({
     wss,
     router: appRouter,
-    createContext: createWsContextFactory(deps, hub),
+    createContext: createWsContextFactory(deps, hub, sockets),
     keepAlive: { enabled: true, pingMs: 15_000, pongWaitMs: 5_000 },
   });
 
@@ -115,6 +126,7 @@ export function createApp(deps: AppDeps, options: { fanoutTickMs?: number } = {}
         }, 1_000).unref();
       });
       wss.close();
+      sockets.stop();
       await hub.stop();
     },
   };

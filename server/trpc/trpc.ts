@@ -51,11 +51,14 @@ export const publicProcedure = t.procedure.use(observed);
 // or set up 2FA, see who they are, or log out).
 const gated = (path: string) => !path.startsWith('auth.');
 
-export const protectedProcedure = publicProcedure.use(({ ctx, path, next }) => {
-  if (!ctx.auth) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in to continue' });
-  const pending = gated(path) ? pendingAccountStep(ctx.auth.user) : null;
+export const protectedProcedure = publicProcedure.use(async ({ ctx, path, next }) => {
+  // Over a WebSocket the session is re-resolved on every call (and subscription start): the context
+  // was built at connect, and the session may have ended or the user changed since (context.ts).
+  const auth = ctx.currentAuth ? await ctx.currentAuth() : ctx.auth;
+  if (!auth) throw new TRPCError({ code: 'UNAUTHORIZED', message: ctx.currentAuth && ctx.auth ? 'Your session has ended; sign in again' : 'Sign in to continue' });
+  const pending = gated(path) ? pendingAccountStep(auth.user) : null;
   if (pending) throw new TRPCError({ code: 'FORBIDDEN', message: pending });
-  return next({ ctx: { auth: ctx.auth, log: ctx.log.child({ userId: ctx.auth.user.id }) } });
+  return next({ ctx: { auth, log: ctx.log.child({ userId: auth.user.id }) } });
 });
 
 /** A procedure for a role permission, checked before the input is looked at (so it reveals nothing). */
