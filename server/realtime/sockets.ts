@@ -138,7 +138,10 @@ export class SocketRegistry {
     return null;
   }
 
-  /** Closes a socket refused at bind time (after tRPC has answered with the error). */
+  /**
+   * Closes a socket refused at bind time. Called before the context throws: tRPC then sends the error
+   * and schedules its own code-less close on the next turn, and this one (scheduled first) wins.
+   */
   refuse(ws: WebSocket, why: CloseReason): void {
     const entry = this.entries.get(ws);
     if (entry) setImmediate(() => this.close(entry, why, 0));
@@ -163,7 +166,8 @@ export class SocketRegistry {
     entry.closing = true;
     clearTimeout(entry.deadline);
     this.deps.log.info({ userId: entry.identity?.userId, code: why.code, reason: why.reason }, 'websocket closed by the server');
-    setTimeout(() => entry.ws.close(why.code, why.reason), graceMs).unref();
+    if (graceMs === 0) entry.ws.close(why.code, why.reason);
+    else setTimeout(() => entry.ws.close(why.code, why.reason), graceMs).unref();
   }
 
   private forget(entry: Entry): void {
