@@ -47,6 +47,8 @@ export function createClient({ getToken, onUnauthorized }: ClientOptions) {
         true: wsLink({ client: wsClient }),
         false: httpBatchLink({
           url: '/trpc',
+          // The server refuses batches over HTTP_MAX_BATCH_SIZE (default 50): stay well below it.
+          maxItems: 20,
           headers: () => {
             const token = getToken();
             return token ? { authorization: `Bearer ${token}` } : {};
