@@ -61,7 +61,7 @@ export async function ensureServices(config: Config): Promise<void> {
       console.log(`Postgres is not answering; starting the local cluster ${version}/main`);
       started = !!version && tryRun('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'start']) && (await waitFor(() => postgresAnswers(config.database.url), 20));
     }
-    if (!started) problems.push(`Postgres at ${host} does not answer. Start it (pg_ctlcluster <version> main start), or run \`docker-compose up -d postgres redis\`.`);
+    if (!started) problems.push(`Postgres at ${host} does not answer. Start it (pg_ctlcluster <version> main start), or, with Docker, run \`docker-compose -f docker-compose.dev.yml up -d\`.`);
   }
   if (!(await redisAnswers(config))) {
     let started = false;
@@ -71,7 +71,7 @@ export async function ensureServices(config: Config): Promise<void> {
         tryRun('redis-server', ['--daemonize', 'yes', '--bind', '127.0.0.1', '--port', String(config.redis.port), '--save', '', '--appendonly', 'no']) &&
         (await waitFor(() => redisAnswers(config), 10));
     }
-    if (!started) problems.push(`Redis at ${config.redis.host}:${config.redis.port} does not answer. Start it (redis-server --daemonize yes), or run \`docker-compose up -d redis\`.`);
+    if (!started) problems.push(`Redis at ${config.redis.host}:${config.redis.port} does not answer. Start it (redis-server --daemonize yes), or, with Docker, run \`docker-compose -f docker-compose.dev.yml up -d\`.`);
   }
   if (problems.length) throw new Error(problems.join('\n'));
 }

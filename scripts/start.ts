@@ -2,41 +2,64 @@
 // one server and the worker — then prints where to open it.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../server/config.js';
 import { ensureDatabase } from '../server/db/admin.js';
 import { createDatabase, createPool } from '../server/db/client.js';
 import { migrateUp } from '../server/db/migrator.js';
 import { hospitals } from '../server/db/schema.js';
-import { DEV_PASSWORD, devAccounts, devEmail, devHospitals, seedDevelopment } from '../server/db/seed-dev.js';
+import { DEV_PASSWORD, devAccounts, devEmail, devHospitals, seedDevelopmentWith } from '../server/seed/dev.js';
 import { ensureServices } from './services.js';
 
 const root = new URL('..', import.meta.url).pathname;
-const children: ChildProcess[] = [];
+const guard = new URL('./start-child-guard.mjs', import.meta.url).href;
+const children = new Set<ChildProcess>();
+
+/** Readable logs in development whatever our output is (a terminal, a pipe, a file); CLARION_LOG_PRETTY=0 keeps JSON. */
+function childEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  env.CLARION_LOG_PRETTY ??= '1';
+  if (process.stdout.isTTY && !env.NO_COLOR) env.FORCE_COLOR ??= '1';
+  return env;
+}
+
+function track(child: ChildProcess): ChildProcess {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
 
 function launch(name: string, args: string[]): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...(process.stdout.isTTY ? { CLARION_LOG_PRETTY: '1' } : {}) } });
-  const tag = `[${name}] `;
-  const relay = (stream: NodeJS.WritableStream) => (chunk: Buffer) => {
-    for (const line of chunk.toString().split('\n')) if (line) stream.write(tag + line + '\n');
+  // The IPC channel ('ipc') is how the child notices that we are gone (see start-child-guard.mjs).
+  const child = track(spawn(process.execPath, ['--import', 'tsx', '--import', guard, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: childEnv() }));
+  const relay = (from: NodeJS.ReadableStream | null, to: NodeJS.WritableStream) => {
+    if (from) createInterface({ input: from, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (line) => to.write(`[${name}] ${line}\n`));
   };
-  child.stdout?.on('data', relay(process.stdout));
-  child.stderr?.on('data', relay(process.stderr));
+  relay(child.stdout, process.stdout);
+  relay(child.stderr, process.stderr);
   child.on('exit', (code, signal) => {
     if (!stopping) {
       console.error(`${name} exited (${signal ?? code}); stopping everything`);
       void stop(1);
     }
   });
-  children.push(child);
   return child;
 }
 
 let stopping = false;
+/** SIGTERM to every child, then wait for them (their own graceful shutdown), SIGKILL after 15 s. */
 async function stop(code: number): Promise<void> {
+  if (stopping) return;
   stopping = true;
+  const exited = [...children].map((c) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', () => r()))));
   for (const c of children) c.kill('SIGTERM');
-  await sleep(1_500);
+  const force = setTimeout(() => {
+    for (const c of children) c.kill('SIGKILL');
+  }, 15_000);
+  await Promise.all(exited);
+  clearTimeout(force);
   process.exit(code);
 }
 
@@ -51,16 +74,17 @@ async function main(): Promise<void> {
     const db = createDatabase(pool);
     const [any] = await db.select({ id: hospitals.id }).from(hospitals).limit(1);
     if (!any && !config.isProduction) {
-      const r = await seedDevelopment(db);
+      const r = await seedDevelopmentWith(config);
       console.log(`seeded demo data: ${r.hospitals} hospitals, ${r.users} users, ${r.alerts} alerts`);
     }
   } finally {
     await pool.end();
   }
-  if (!existsSync(`${root}web/dist/index.html`) || process.env.CLARION_REBUILD_WEB !== '0') {
+  const webDir = resolve(root, config.webDistDir);
+  if (!existsSync(`${webDir}/index.html`) || process.env.CLARION_REBUILD_WEB !== '0') {
     console.log('building the web app…');
     await new Promise<void>((resolve, reject) =>
-      spawn(process.execPath, [`${root}node_modules/vite/bin/vite.js`, 'build', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' }).on('exit', (c) =>
+      track(spawn(process.execPath, [`${root}node_modules/vite/bin/vite.js`, 'build', '--logLevel', 'warn', '--outDir', webDir], { cwd: root, stdio: 'inherit' })).on('exit', (c) =>
         c === 0 ? resolve() : reject(new Error('web build failed')),
       ),
     );
@@ -69,7 +93,7 @@ async function main(): Promise<void> {
   launch('worker', ['worker/main.ts']);
 
   const url = `http://localhost:${config.port}`;
-  for (let i = 0; i < 120; i++) {
+  for (let i = 0; i < 120 && !stopping; i++) {
     const ok = await fetch(`${url}/readyz`).then((r) => r.ok).catch(() => false);
     if (ok) {
       console.log(`\nClarion is running: open ${url}\n`);
@@ -77,7 +101,7 @@ async function main(): Promise<void> {
         console.log(`Demo logins (password ${DEV_PASSWORD}):`);
         for (const h of devHospitals) console.log(`  ${h.name}: ${devAccounts.map((a) => devEmail(a.local, h.slug)).join(', ')}`);
       }
-      console.log('\nPress Ctrl+C to stop.');
+      console.log(`\nPress Ctrl+C to stop (from another shell: kill ${process.pid}); the server and worker stop with it.`);
       return;
     }
     await sleep(500);
@@ -86,8 +110,14 @@ async function main(): Promise<void> {
   await stop(1);
 }
 
-process.on('SIGINT', () => void stop(0));
-process.on('SIGTERM', () => void stop(0));
+// Ctrl+C, a parent's SIGTERM (npm forwards it; the start script execs us so nothing sits in between) and
+// a closed terminal all stop the children first.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop(0));
+// npm itself killed (SIGKILL, or a SIGHUP npm does not forward): we are re-parented, so stop too.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) void stop(0);
+}, 1_000).unref();
 main().catch((err) => {
   console.error(err instanceof Error ? err.message : err);
   void stop(1);
