@@ -9,7 +9,7 @@ import { createAlert } from '../server/alerts/service.js';
 import { acknowledgeAlert, cancelAlert, resolveAlert } from '../server/alerts/transitions.js';
 import { loadConfig } from '../server/config.js';
 import { withDatabase } from '../server/db/admin.js';
-import { seedDevelopment } from '../server/db/seed-dev.js';
+import { seedDevelopment } from '../server/seed/dev.js';
 import { auditExports, departments, hospitals, users } from '../server/db/schema.js';
 import { closeDeps, createDeps } from '../server/deps.js';
 import { createLogger } from '../server/logger.js';
@@ -37,7 +37,7 @@ async function main() {
   const config = loadConfig({ ...process.env, CLARION_ENV: 'development', DATABASE_URL: url, REDIS_KEY_PREFIX: `bench_worker_${Date.now()}`, LOG_LEVEL: 'warn', DB_POOL_MAX: '20', SWEEP_INTERVAL_MS: '1000' });
   const log = createLogger(config);
   const deps = createDeps(config, log);
-  await seedDevelopment(deps.db);
+  await seedDevelopment(deps);
   const [h] = await deps.db.select().from(hospitals).where(eq(hospitals.slug, 'general'));
   const hospitalId = h!.id;
   await deps.db.execute(sql`UPDATE hospitals SET settings = jsonb_set(jsonb_set(settings, '{escalation,high}', '{"levelTimeoutsSeconds":[2]}'), '{dedupWindowSeconds}', '0') WHERE id = ${hospitalId}`);

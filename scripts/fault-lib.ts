@@ -13,7 +13,7 @@ import { createSession } from '../server/auth/sessions.js';
 import { loadConfig } from '../server/config.js';
 import { createDatabase } from '../server/db/client.js';
 import { migrateUp } from '../server/db/migrator.js';
-import { seedDevelopment } from '../server/db/seed-dev.js';
+import { seedDevelopmentWith } from '../server/seed/dev.js';
 import type { AppRouter } from '../server/router.js';
 
 export const ROOT = new URL('..', import.meta.url).pathname;
@@ -167,7 +167,7 @@ export async function createStack(): Promise<Stack> {
   const pool = new pg.Pool({ connectionString: pgServer.url(), max: 4 });
   pool.on('error', () => undefined);
   await migrateUp(pool, `${ROOT}migrations`);
-  await seedDevelopment(createDatabase(pool));
+  await seedDevelopmentWith(loadConfig(env));
   // Fast escalation for the scenarios: critical alerts escalate after 2 s at each of three levels.
   await pool.query(`UPDATE hospitals SET settings = jsonb_set(settings, '{escalation,critical,levelTimeoutsSeconds}', '[2,2,2]') WHERE slug = 'general'`);
   const { rows } = await pool.query<{ id: string }>("SELECT id FROM hospitals WHERE slug = 'general'");

@@ -12,7 +12,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { assertSuperuser, copyAuditLines } from '../server/audit/bulk.js';
 import { auditCopyLine, type ChainRow, copyField, GENESIS_HASH, type JsonValue, plusYearsMicros, rowHash } from '../server/audit/chain.js';
 import { hashPassword } from '../server/auth/passwords.js';
-import { DEV_PASSWORD } from '../server/db/seed-dev.js';
+import { DEV_PASSWORD } from '../server/seed/dev.js';
 import { defaultHospitalSettings } from '../server/hospitals/settings.js';
 import type { Role } from '../server/permissions.js';
 

@@ -1,10 +1,15 @@
-import { and, eq, sql } from 'drizzle-orm';
-import { logAuditEvent } from '../audit/log.js';
+import { and, eq } from 'drizzle-orm';
+import type { AlertDeps } from '../alerts/change.js';
+import { acknowledgeAlert, cancelAlert, createAlert, declineAlert, resolveAlert } from '../alerts/service.js';
+import type { AuditContext } from '../audit/log.js';
 import { hashPassword } from '../auth/passwords.js';
+import type { Config } from '../config.js';
+import type { Tx } from '../db/client.js';
+import { alerts, departments, hospitals, users } from '../db/schema.js';
+import { closeDeps, createDeps } from '../deps.js';
 import { defaultHospitalSettings } from '../hospitals/settings.js';
-import type { Role } from '../permissions.js';
-import type { Database, Tx } from './client.js';
-import { alertEvents, alerts, departments, hospitals, users } from './schema.js';
+import { createLogger, type Logger } from '../logger.js';
+import type { Actor, Role } from '../permissions.js';
 
 export const DEV_PASSWORD = 'Clarion-dev-2026!';
 
@@ -37,123 +42,149 @@ export interface SeedReport {
   alerts: number;
 }
 
-/** The development data set of DESIGN.md. Idempotent: running it again changes nothing. */
-export async function seedDevelopment(db: Database): Promise<SeedReport> {
+type Step = { by: string } & ({ action: 'acknowledge' | 'resolve' | 'cancel' } | { action: 'decline'; reason: string });
+
+/**
+ * The demo alerts, raised by the operator and moved on by the people who would: a critical waiting
+ * for someone, a fall a nurse had to decline (so it escalated), an acknowledged one, a resolved and a
+ * cancelled one. Waiting alerts get real deadlines, so they escalate like any other.
+ */
+const samples: { title: string; priority: 'critical' | 'high' | 'medium' | 'low'; alertType: string; roomNumber: string; department: string; steps: Step[] }[] = [
+  { title: 'Cardiac arrest', priority: 'critical', alertType: 'medical', roomNumber: '312', department: 'ICU', steps: [] },
+  {
+    title: 'Patient fall',
+    priority: 'high',
+    alertType: 'medical',
+    roomNumber: '104',
+    department: 'ER',
+    steps: [{ action: 'decline', by: 'nurse.er', reason: 'With a patient in resus, please send someone else' }],
+  },
+  { title: 'IV pump occlusion', priority: 'medium', alertType: 'equipment', roomNumber: '220', department: 'CARD', steps: [{ action: 'acknowledge', by: 'head' }] },
+  {
+    title: 'Smoke detector',
+    priority: 'high',
+    alertType: 'fire',
+    roomNumber: 'B-2',
+    department: 'ER',
+    steps: [
+      { action: 'acknowledge', by: 'nurse.er' },
+      { action: 'resolve', by: 'nurse.er' },
+    ],
+  },
+  { title: 'Visitor dispute', priority: 'low', alertType: 'security', roomNumber: 'Lobby', department: 'ER', steps: [{ action: 'cancel', by: 'operator' }] },
+];
+
+/**
+ * The development data set of DESIGN.md. Idempotent: running it again changes nothing. Alerts go
+ * through the alerts service, as real raises and responses do, so their rows, events, audit rows and
+ * timers are the real ones. Never in production (demo accounts with a published password).
+ */
+export async function seedDevelopment(deps: AlertDeps): Promise<SeedReport> {
+  if (deps.config.isProduction) throw new Error('refusing to seed a production database (demo accounts with a published password)');
   const passwordHash = await hashPassword(DEV_PASSWORD);
   const report: SeedReport = { hospitals: 0, users: 0, alerts: 0 };
+  // Timers are scheduled after each commit without the caller waiting; a script exits only once they are.
+  const pending: Promise<void>[] = [];
+  const timers = deps.timers;
+  const tracked: AlertDeps = timers
+    ? { ...deps, timers: { afterChange: (a) => track(pending, timers.afterChange(a)) } }
+    : deps;
   for (const h of devHospitals) {
-    await db.transaction(async (tx) => {
-      const [existing] = await tx.select({ id: hospitals.id }).from(hospitals).where(eq(hospitals.slug, h.slug));
-      let hospitalId = existing?.id;
-      if (!hospitalId) {
-        // Demo hospitals do not require 2FA of admins (production's default does), so the demo signs in with a password.
-        const settings = { ...defaultHospitalSettings, requireTwoFactorFor: [] };
-        const [row] = await tx.insert(hospitals).values({ ...h, settings }).returning({ id: hospitals.id });
-        hospitalId = (row as { id: string }).id;
-        report.hospitals++;
-      }
-      const deptIds: Record<string, string> = {};
-      for (const d of devDepartments) {
-        await tx.insert(departments).values({ hospitalId, ...d }).onConflictDoNothing();
-        const [row] = await tx
-          .select({ id: departments.id })
-          .from(departments)
-          .where(and(eq(departments.hospitalId, hospitalId), eq(departments.code, d.code)));
-        deptIds[d.code] = (row as { id: string }).id;
-      }
-      const userIds: Record<string, string> = {};
-      for (const a of devAccounts) {
-        const email = devEmail(a.local, h.slug);
-        const inserted = await tx
-          .insert(users)
-          .values({
-            hospitalId,
-            departmentId: a.department ? deptIds[a.department] : null,
-            email,
-            emailVerified: true,
-            name: a.name,
-            role: a.role,
-            passwordHash,
-            passwordChangedAt: new Date(),
-          })
-          .onConflictDoNothing()
-          .returning({ id: users.id });
-        if (inserted.length) report.users++;
-        const [row] = await tx.select({ id: users.id }).from(users).where(eq(users.email, email));
-        userIds[a.local] = (row as { id: string }).id;
-      }
-      const [{ n } = { n: 0 }] = await tx.select({ n: sql<number>`count(*)::int` }).from(alerts).where(eq(alerts.hospitalId, hospitalId));
-      if (n === 0) report.alerts += await seedAlerts(tx, hospitalId, deptIds, userIds);
-    });
+    const people = await deps.db.transaction((tx) => seedPeople(tx, h, passwordHash, report));
+    report.alerts += await seedAlerts(tracked, people);
   }
+  await Promise.all(pending);
   return report;
 }
 
-type Snapshot = typeof alerts.$inferSelect;
-
-async function seedAlerts(tx: Tx, hospitalId: string, dept: Record<string, string>, user: Record<string, string>): Promise<number> {
-  const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000);
-  const samples = [
-    { title: 'Cardiac arrest', priority: 'critical', alertType: 'medical', roomNumber: '312', department: 'ICU', status: 'active', escalationLevel: 0, at: 1 },
-    { title: 'Patient fall', priority: 'high', alertType: 'medical', roomNumber: '104', department: 'ER', status: 'active', escalationLevel: 1, at: 6 },
-    { title: 'IV pump occlusion', priority: 'medium', alertType: 'equipment', roomNumber: '220', department: 'CARD', status: 'acknowledged', escalationLevel: 0, at: 12 },
-    { title: 'Smoke detector', priority: 'high', alertType: 'fire', roomNumber: 'B-2', department: 'ER', status: 'resolved', escalationLevel: 0, at: 90 },
-    { title: 'Visitor dispute', priority: 'low', alertType: 'security', roomNumber: 'Lobby', department: 'ER', status: 'cancelled', escalationLevel: 0, at: 180 },
-  ] as const;
-  const actorFor = { acknowledged: user['nurse.icu'], resolved: user['nurse.er'], cancelled: user.operator } as Record<string, string | undefined>;
-  for (const s of samples) {
-    const created = minutesAgo(s.at);
-    const later = minutesAgo(s.at - 0.5);
-    const actor = actorFor[s.status] ?? null;
-    const [row] = await tx
-      .insert(alerts)
-      .values({
-        hospitalId,
-        departmentId: dept[s.department] as string,
-        title: s.title,
-        priority: s.priority,
-        alertType: s.alertType,
-        roomNumber: s.roomNumber,
-        status: s.status,
-        escalationLevel: s.escalationLevel,
-        version: 1 + (s.status === 'active' ? s.escalationLevel : 1),
-        createdBy: user.operator,
-        createdAt: created,
-        updatedAt: later,
-        ...(s.status === 'acknowledged' || s.status === 'resolved' ? { acknowledgedBy: actor, acknowledgedAt: later } : {}),
-        ...(s.status === 'resolved' ? { resolvedBy: actor, resolvedAt: later } : {}),
-        ...(s.status === 'cancelled' ? { cancelledBy: actor, cancelledAt: later } : {}),
-      })
-      .returning();
-    const alert = row as Snapshot;
-    const types: (typeof alertEvents.$inferInsert.type)[] = ['created'];
-    if (s.escalationLevel > 0) types.push('escalated');
-    if (s.status === 'acknowledged') types.push('acknowledged');
-    if (s.status === 'resolved') types.push('acknowledged', 'resolved');
-    if (s.status === 'cancelled') types.push('cancelled');
-    await tx.execute(sql`SELECT clarion_hospital_lock(${hospitalId})`);
-    for (const type of types) {
-      await tx.insert(alertEvents).values({
-        hospitalId,
-        departmentId: alert.departmentId,
-        alertId: alert.id,
-        type,
-        actorId: type === 'created' ? alert.createdBy : type === 'escalated' ? null : actor,
-        alert: seedSnapshot(alert),
-        escalationLevel: alert.escalationLevel,
-        occurredAt: type === 'created' ? created : later,
-      });
-      await logAuditEvent(
-        tx,
-        { userId: type === 'escalated' ? null : type === 'created' ? (alert.createdBy ?? null) : actor, hospitalId, ip: null, userAgent: 'seed', sessionId: null },
-        { action: `alert.${type}`, resource: 'alert', resourceId: alert.id, metadata: { seed: true } },
-      );
-    }
-  }
-  return samples.length;
+function track(pending: Promise<void>[], p: Promise<void>): Promise<void> {
+  pending.push(p.catch(() => undefined));
+  return p;
 }
 
-/** Until the alerts service owns the snapshot shape, the seed stores the row with ISO timestamps. */
-function seedSnapshot(a: Snapshot): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(a).map(([k, v]) => [k, v instanceof Date ? v.toISOString() : v]));
+interface People {
+  hospitalId: string;
+  dept: Record<string, string>;
+  actor: Record<string, Actor>;
+}
+
+async function seedPeople(tx: Tx, h: (typeof devHospitals)[number], passwordHash: string, report: SeedReport): Promise<People> {
+  const [existing] = await tx.select({ id: hospitals.id }).from(hospitals).where(eq(hospitals.slug, h.slug));
+  let hospitalId = existing?.id;
+  if (!hospitalId) {
+    // Demo hospitals do not require 2FA of admins (production's default does), so the demo signs in with a password.
+    const settings = { ...defaultHospitalSettings, requireTwoFactorFor: [] };
+    const [row] = await tx.insert(hospitals).values({ ...h, settings }).returning({ id: hospitals.id });
+    hospitalId = (row as { id: string }).id;
+    report.hospitals++;
+  }
+  const dept: Record<string, string> = {};
+  for (const d of devDepartments) {
+    await tx.insert(departments).values({ hospitalId, ...d }).onConflictDoNothing();
+    const [row] = await tx
+      .select({ id: departments.id })
+      .from(departments)
+      .where(and(eq(departments.hospitalId, hospitalId), eq(departments.code, d.code)));
+    dept[d.code] = (row as { id: string }).id;
+  }
+  const actor: Record<string, Actor> = {};
+  for (const a of devAccounts) {
+    const email = devEmail(a.local, h.slug);
+    const inserted = await tx
+      .insert(users)
+      .values({
+        hospitalId,
+        departmentId: a.department ? dept[a.department] : null,
+        email,
+        emailVerified: true,
+        name: a.name,
+        role: a.role,
+        passwordHash,
+        passwordChangedAt: new Date(),
+      })
+      .onConflictDoNothing()
+      .returning({ id: users.id });
+    if (inserted.length) report.users++;
+    const [row] = await tx.select({ id: users.id, role: users.role, departmentId: users.departmentId }).from(users).where(eq(users.email, email));
+    const u = row as { id: string; role: Role; departmentId: string | null };
+    actor[a.local] = { id: u.id, role: u.role, hospitalId, departmentId: u.departmentId };
+  }
+  return { hospitalId, dept, actor };
+}
+
+const auditOf = (actor: Actor): AuditContext => ({ userId: actor.id, hospitalId: actor.hospitalId, ip: null, userAgent: 'clarion-seed', sessionId: null });
+
+/** Each sample once per hospital: one already there (by title) is left alone, so a re-run adds nothing. */
+async function seedAlerts(deps: AlertDeps, { hospitalId, dept, actor }: People): Promise<number> {
+  const present = new Set((await deps.db.select({ title: alerts.title }).from(alerts).where(eq(alerts.hospitalId, hospitalId))).map((r) => r.title));
+  let added = 0;
+  for (const s of samples) {
+    if (present.has(s.title)) continue;
+    const operator = actor.operator as Actor;
+    const alert = await createAlert(deps, operator, auditOf(operator), {
+      title: s.title,
+      priority: s.priority,
+      alertType: s.alertType,
+      roomNumber: s.roomNumber,
+      departmentId: dept[s.department] as string,
+    });
+    for (const step of s.steps) {
+      const by = actor[step.by] as Actor;
+      const audit = auditOf(by);
+      if (step.action === 'decline') await declineAlert(deps, by, audit, alert.id, step.reason);
+      else await { acknowledge: acknowledgeAlert, resolve: resolveAlert, cancel: cancelAlert }[step.action](deps, by, audit, alert.id);
+    }
+    added++;
+  }
+  return added;
+}
+
+/** For scripts: the seed with dependencies of its own (pool, Redis for the timers), closed afterwards. */
+export async function seedDevelopmentWith(config: Config, log: Logger = createLogger(config)): Promise<SeedReport> {
+  const deps = createDeps(config, log);
+  try {
+    return await seedDevelopment(deps);
+  } finally {
+    await closeDeps(deps);
+  }
 }

@@ -3,7 +3,7 @@ import { eq, sql } from 'drizzle-orm';
 import { pino } from 'pino';
 import { expect } from 'vitest';
 import { hashPassword } from '../../server/auth/passwords.js';
-import { DEV_PASSWORD } from '../../server/db/seed-dev.js';
+import { DEV_PASSWORD } from '../../server/seed/dev.js';
 import { hospitals, users } from '../../server/db/schema.js';
 import type { Role } from '../../server/permissions.js';
 import { LOG_DIR, type TestEnv } from '../support/env.js';

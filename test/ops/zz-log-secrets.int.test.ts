@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generate } from 'otplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEV_PASSWORD } from '../../server/db/seed-dev.js';
+import { DEV_PASSWORD } from '../../server/seed/dev.js';
 import { closeDeps, createDeps } from '../../server/deps.js';
 import { createLogger } from '../../server/logger.js';
 import { createTestEnv, LOG_DIR, type TestEnv } from '../support/env.js';

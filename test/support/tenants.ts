@@ -1,7 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
 import { createSession } from '../../server/auth/sessions.js';
 import { departments, hospitals, users } from '../../server/db/schema.js';
-import { type devAccounts, devEmail, devHospitals, seedDevelopment } from '../../server/db/seed-dev.js';
+import { type devAccounts, devEmail, devHospitals, seedDevelopment } from '../../server/seed/dev.js';
 import type { TestEnv } from './env.js';
 
 export type Slug = (typeof devHospitals)[number]['slug'];
@@ -25,7 +25,7 @@ export interface Tenants {
 /** The development data set (two hospitals, seven accounts each) in this file's database. */
 export async function seedTenants(env: TestEnv): Promise<Tenants> {
   const db = env.deps.db;
-  await seedDevelopment(db);
+  await seedDevelopment(env.deps);
   // Tests raise many identical alerts; duplicate suppression is switched on only where it is under test.
   await db.execute(sql`UPDATE hospitals SET settings = jsonb_set(settings, '{dedupWindowSeconds}', '0'::jsonb)`);
   const hospital = {} as Tenants['hospital'];
