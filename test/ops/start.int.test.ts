@@ -1,7 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../scripts/fault-lib.js';
 import { createTestEnv, type TestEnv } from '../support/env.js';
@@ -130,3 +131,16 @@ describe('npm start', () => {
     await stopsEverything(proc, 'SIGKILL');
   }, 150_000);
 });
+
+describe('a fresh install (npm ci, which npm start runs when node_modules is missing)', () => {
+  // npm 11 skips dependencies' install scripts unless package.json's allowScripts approves them, and
+  // warns on every install about the ones not reviewed. `npm install-scripts ls` is the same check,
+  // without re-installing node_modules (a real `npm ci` in a scratch copy was verified by hand).
+  it('has no install scripts left unreviewed, so npm prints no install-scripts warning', async () => {
+    const { stdout, stderr } = await promisify(execFile)('npm', ['install-scripts', 'ls'], { cwd: root });
+    expect(`${stdout}${stderr}`).toMatch(/No packages with unreviewed install scripts/);
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { allowScripts?: Record<string, boolean> };
+    expect(pkg.allowScripts).toEqual({ esbuild: true, 'msgpackr-extract': true });
+  });
+});
+
