@@ -15,6 +15,15 @@ export function maxLevel(settings: HospitalSettings, priority: Alert['priority']
 }
 
 /**
+ * Whether the policy in force now has a level above `level`. A policy shortened under open alerts
+ * can leave an alert at or above its new top: such an alert stays where it is (a level never goes
+ * down) and stops escalating.
+ */
+export function hasLevelAbove(settings: HospitalSettings, priority: Alert['priority'], level: number): boolean {
+  return level < maxLevel(settings, priority);
+}
+
+/**
  * When an active alert at `level` escalates next, under the policy in force now; null at the top level.
  * Policy changes apply to an open alert from its next level change: the deadline already set stays.
  */

@@ -2,8 +2,8 @@ import { sql } from 'drizzle-orm';
 import type { AuditContext } from '../audit/log.js';
 import { conflict, notFound } from '../errors.js';
 import { type Actor, checkPermission } from '../permissions.js';
-import { type AlertDeps, type ChangeResult, changeAlert } from './change.js';
-import { loadSettings, maxLevel, nextEscalationAt } from './policy.js';
+import { type AlertDeps, type ChangeResult, type ChangeSpec, changeAlert } from './change.js';
+import { hasLevelAbove, loadSettings, maxLevel, nextEscalationAt } from './policy.js';
 import type { Alert, UpdateAlertInput } from './schemas.js';
 import { type AlertScope, alertScope } from './visibility.js';
 
@@ -69,27 +69,41 @@ export async function cancelAlert(deps: AlertDeps, actor: Actor, audit: AuditCon
 /**
  * Raises an active alert one level. Manual escalation stops at the policy's top level (CONFLICT);
  * a timer passes `expect` so a stale timer (acknowledged, already escalated, changed) is a no-op.
+ * A timer that finds the alert at or above the top of a policy shortened since it was set stops the
+ * alert's escalation instead: its deadline is cleared once, with one `alert.escalation_stopped`
+ * audit row and an `updated` event, so neither the timer nor the sweeper retries it for ever.
  */
 export async function escalateAlert(deps: AlertDeps, scope: AlertScope, audit: AuditContext, alertId: string, reason: EscalationReason, expect?: Expect) {
-  return changeAlert(deps, scope, audit, alertId, {
+  let stopped = false;
+  const spec: ChangeSpec = {
     action: 'escalated',
-    events: () => [{ type: 'escalated', detail: { reason } }],
+    events: () => (stopped ? [{ type: 'updated', detail: { changed: ['nextEscalationAt'], reason: STOPPED_REASON } }] : [{ type: 'escalated', detail: { reason } }]),
     from: ['active'],
     expect,
     escalationReason: reason,
     metadata: { reason },
     set: async (row, tx) => {
       const settings = await loadSettings(tx, row.hospitalId);
-      if (row.escalationLevel >= maxLevel(settings, row.priority)) throw conflict('The alert is already at the highest escalation level');
-      return { escalationLevel: row.escalationLevel + 1, nextEscalationAt: nextEscalationAt(settings, row.priority, row.escalationLevel + 1, new Date()) };
+      if (hasLevelAbove(settings, row.priority, row.escalationLevel)) {
+        return { escalationLevel: row.escalationLevel + 1, nextEscalationAt: nextEscalationAt(settings, row.priority, row.escalationLevel + 1, new Date()) };
+      }
+      if (!expect) throw conflict('The alert is already at the highest escalation level');
+      // applyChange reads the action and metadata after `set`: the change is recorded as what it is.
+      stopped = true;
+      spec.action = 'escalation_stopped';
+      spec.metadata = { reason: STOPPED_REASON, topLevel: maxLevel(settings, row.priority) };
+      return { nextEscalationAt: null };
     },
-  });
+  };
+  return changeAlert(deps, scope, audit, alertId, spec);
 }
 
-/** One level up if the policy has one; at the top level the alert stays where it is. */
+const STOPPED_REASON = 'at_or_above_policy_top_level';
+
+/** One level up if the policy has one; at or above the top level the alert keeps its level (never lower). */
 async function levelUp(row: { hospitalId: string; priority: Alert['priority']; escalationLevel: number }, tx: Parameters<typeof loadSettings>[0]) {
   const settings = await loadSettings(tx, row.hospitalId);
-  const level = Math.min(row.escalationLevel + 1, maxLevel(settings, row.priority));
+  const level = hasLevelAbove(settings, row.priority, row.escalationLevel) ? row.escalationLevel + 1 : row.escalationLevel;
   return { escalationLevel: level, nextEscalationAt: nextEscalationAt(settings, row.priority, level, new Date()) };
 }
 

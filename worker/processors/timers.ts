@@ -6,7 +6,10 @@ import type { Processor } from '../registry.js';
 
 export const systemAudit = (hospitalId: string): AuditContext => ({ userId: null, hospitalId, ip: null, userAgent: 'clarion-worker', sessionId: null });
 
-/** A level's deadline passed: escalate, unless the alert moved on (acknowledged, escalated, changed). */
+/**
+ * A level's deadline passed: escalate, unless the alert moved on (acknowledged, escalated, changed).
+ * At or above the top of a policy shortened since, the alert stops escalating instead (once).
+ */
 export const escalateProcessor: Processor<typeof escalatePayload> = {
   queue: 'timers',
   name: 'escalate',
@@ -16,8 +19,9 @@ export const escalateProcessor: Processor<typeof escalatePayload> = {
       escalationLevel: p.level,
       version: p.version,
     }).catch(ignoreGone);
-    log.info({ alertId: p.alertId, level: p.level, escalated: !!result }, result ? 'alert escalated' : 'timer stale; nothing to do');
-    return { escalated: !!result };
+    const escalated = result?.event.type === 'escalated';
+    log.info({ alertId: p.alertId, level: p.level, escalated }, escalated ? 'alert escalated' : result ? 'alert above its policy\'s top level; escalation stopped' : 'timer stale; nothing to do');
+    return { escalated };
   },
 };
 
