@@ -56,6 +56,7 @@ const envSchema = z.object({
   LOGIN_RATE_LIMIT_PER_MINUTE: opt(int(1, 10_000)),
   EXPORT_DIR: opt(z.string().min(1)),
   EXPORT_RETENTION_DAYS: opt(int(1, 3650)),
+  EXPORT_REQUEUE_AFTER_SECONDS: opt(int(1, 86_400)),
   EVENT_RETENTION_DAYS: opt(int(1, 3650)),
   WEB_DIST_DIR: opt(z.string().min(1)),
   SWEEP_INTERVAL_MS: opt(int(100, 3_600_000)),
@@ -160,7 +161,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       loginRateLimitPerMinute: env.LOGIN_RATE_LIMIT_PER_MINUTE ?? 20,
       trustProxyHops: env.TRUST_PROXY_HOPS ?? 0,
     },
-    exports: { dir: env.EXPORT_DIR ?? './var/exports', retentionDays: env.EXPORT_RETENTION_DAYS ?? 7 },
+    exports: {
+      dir: env.EXPORT_DIR ?? './var/exports',
+      retentionDays: env.EXPORT_RETENTION_DAYS ?? 7,
+      /** A request still `queued` this long has lost its job (Redis was down): the sweeper queues it again. */
+      requeueAfterSeconds: env.EXPORT_REQUEUE_AFTER_SECONDS ?? 30,
+    },
     events: { retentionDays: env.EVENT_RETENTION_DAYS ?? 30 },
     webDistDir: env.WEB_DIST_DIR ?? './web/dist',
     /** Account setup links (server/accounts): emailed through SMTP_URL when set, else shown to the admin to copy. */

@@ -4,20 +4,20 @@ import { bullPrefix, queueNames } from '../server/jobs/queues.js';
 import { createBlockingRedis, redisKey } from '../server/redis.js';
 import { backupProcessor } from './processors/backup.js';
 import { exportProcessor } from './processors/export.js';
-import { auditRetentionProcessor, eventRetentionProcessor, exportCleanupProcessor } from './processors/maintenance.js';
-import { sweepProcessor } from './processors/sweeper.js';
+import { auditAnchorProcessor, auditRetentionProcessor, eventRetentionProcessor, exportCleanupProcessor } from './processors/maintenance.js';
+import { startSweeper } from './processors/sweeper.js';
 import { presenceCheckProcessor } from './processors/presence.js';
 import { ackTimeoutProcessor, escalateProcessor, expireProcessor } from './processors/timers.js';
 import type { AnyProcessor, QueueKey } from './registry.js';
 
-/** Every job the worker runs. A job name not listed here fails unrecoverably. */
+/** Every job the worker runs (the sweeper is not one: it runs on the worker's own timer). A job name not listed here fails unrecoverably. */
 export const processors: AnyProcessor[] = [
   escalateProcessor,
   expireProcessor,
   ackTimeoutProcessor,
   exportProcessor,
-  sweepProcessor,
   auditRetentionProcessor,
+  auditAnchorProcessor,
   exportCleanupProcessor,
   eventRetentionProcessor,
   presenceCheckProcessor,
@@ -28,6 +28,7 @@ export const processors: AnyProcessor[] = [
 const concurrency: Record<QueueKey, number> = { timers: 20, exports: 1, maintenance: 1 };
 
 export const HEARTBEAT_TTL_SECONDS = 30;
+const CLOSE_BOUND_MS = 8_000;
 export const heartbeatKey = (deps: Pick<AppDeps, 'config'>) => redisKey(deps.config.redis, 'worker', 'heartbeat');
 
 export interface RunningWorkers {
@@ -37,6 +38,8 @@ export interface RunningWorkers {
 }
 
 export async function startWorkers(deps: AppDeps): Promise<RunningWorkers> {
+  // First, and needing only Postgres: a worker started during a Redis outage still escalates.
+  const sweeper = startSweeper(deps);
   const prefix = bullPrefix(deps.config);
   const connections: ReturnType<typeof createBlockingRedis>[] = [];
   const workers = (Object.keys(queueNames) as QueueKey[]).map((queue) => {
@@ -65,24 +68,27 @@ export async function startWorkers(deps: AppDeps): Promise<RunningWorkers> {
   });
 
   // Schedules live in Redis: re-created at start and whenever they vanish (a Redis restart without
-  // persistence, or FLUSHDB), or the sweeper itself would stop and missed escalations never happen.
+  // persistence, or FLUSHDB). Never awaited at start: with Redis down the worker must still start.
+  const maintenance = deps.queues.maintenance;
   const ensureSchedules = async () => {
-    await deps.queues.maintenance.upsertJobScheduler('sweep', { every: deps.config.worker.sweepIntervalMs }, { name: 'sweep', data: {} });
-    await deps.queues.maintenance.upsertJobScheduler('audit-retention', { pattern: '15 3 * * *' }, { name: 'audit-retention', data: {} });
-    await deps.queues.maintenance.upsertJobScheduler('presence-check', { every: deps.config.worker.presenceCheckMs }, { name: 'presence-check', data: {} });
-    await deps.queues.maintenance.upsertJobScheduler('event-retention', { pattern: '45 3 * * *' }, { name: 'event-retention', data: {} });
-    await deps.queues.maintenance.upsertJobScheduler('export-cleanup', { every: 3_600_000 }, { name: 'export-cleanup', data: {} });
-    if (deps.config.backup.schedule === 'off') await deps.queues.maintenance.removeJobScheduler('backup');
-    else await deps.queues.maintenance.upsertJobScheduler('backup', { pattern: deps.config.backup.schedule }, { name: 'backup', data: {} });
+    // The sweeper used to be a repeatable job; a schedule left by an older version is removed.
+    await maintenance.removeJobScheduler('sweep');
+    await maintenance.upsertJobScheduler('audit-retention', { pattern: '15 3 * * *' }, { name: 'audit-retention', data: {} });
+    await maintenance.upsertJobScheduler('audit-anchor', { every: deps.config.worker.auditAnchorEveryMs }, { name: 'audit-anchor', data: {} });
+    await maintenance.upsertJobScheduler('presence-check', { every: deps.config.worker.presenceCheckMs }, { name: 'presence-check', data: {} });
+    await maintenance.upsertJobScheduler('event-retention', { pattern: '45 3 * * *' }, { name: 'event-retention', data: {} });
+    await maintenance.upsertJobScheduler('export-cleanup', { every: 3_600_000 }, { name: 'export-cleanup', data: {} });
+    if (deps.config.backup.schedule === 'off') await maintenance.removeJobScheduler('backup');
+    else await maintenance.upsertJobScheduler('backup', { pattern: deps.config.backup.schedule }, { name: 'backup', data: {} });
   };
-  await ensureSchedules();
+  const ensured = ensureSchedules().catch((err) => deps.log.warn({ err: err.message }, 'job schedules not created (Redis down?); retried every 10 s'));
 
   const beat = () => deps.redis.set(heartbeatKey(deps), new Date().toISOString(), 'EX', HEARTBEAT_TTL_SECONDS).catch(() => undefined);
-  await beat();
+  void beat();
   const timer = setInterval(() => {
     void beat();
-    void deps.queues.maintenance
-      .getJobScheduler('sweep')
+    void maintenance
+      .getJobScheduler('export-cleanup')
       .then((found) => (found ? undefined : ensureSchedules().then(() => deps.log.warn('job schedules were missing from Redis; re-created'))))
       .catch(() => undefined);
   }, 10_000);
@@ -93,8 +99,13 @@ export async function startWorkers(deps: AppDeps): Promise<RunningWorkers> {
     workers,
     async close() {
       clearInterval(timer);
-      // Graceful: stop taking jobs and let the active ones finish.
-      await Promise.all(workers.map((w) => w.close()));
+      await sweeper.stop();
+      // Graceful: stop taking jobs and let the active ones finish; with Redis down that cannot be
+      // confirmed, so after a bound the workers are closed without waiting.
+      const closing = Promise.all(workers.map((w) => w.close()));
+      const bound = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), CLOSE_BOUND_MS).unref());
+      if ((await Promise.race([closing, bound])) === 'timeout') await Promise.all(workers.map((w) => w.close(true).catch(() => undefined)));
+      await Promise.race([ensured, bound]);
       for (const c of connections) c.disconnect();
     },
   };

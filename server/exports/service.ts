@@ -5,8 +5,8 @@ import type { Tx } from '../db/client.js';
 import { auditExports } from '../db/schema.js';
 import type { AppDeps } from '../deps.js';
 import { notFound } from '../errors.js';
-import { jobIds } from '../jobs/queues.js';
 import type { Actor } from '../permissions.js';
+import { exportJobOptions } from './requeue.js';
 import type { ExportFilters, ExportView } from './schemas.js';
 
 type ExportRow = typeof auditExports.$inferSelect;
@@ -41,8 +41,8 @@ export async function requestExport(
     await logAuditEvent(tx, audit, { action: 'audit.export_requested', resource: 'audit_export', resourceId: created!.id, metadata: { format, filters } });
     return created as ExportRow;
   });
-  await deps.queues.exports.add('export', { exportId: row.id }, { jobId: jobIds.export(row.id), attempts: 3, backoff: { type: 'exponential', delay: 2_000 } }).catch((err) => {
-    deps.log.error({ err: err.message, exportId: row.id }, 'export job not queued; it stays queued until retried');
+  await deps.queues.exports.add('export', { exportId: row.id }, exportJobOptions(row.id)).catch((err) => {
+    deps.log.error({ err: err.message, exportId: row.id }, 'export job not queued; the worker\'s sweeper queues it again');
   });
   return { id: row.id };
 }

@@ -43,7 +43,12 @@ export function createQueues(config: Pick<Config, 'redis'>, log: Logger): Queues
   connection.on('error', (err) => log.debug({ err: err.message }, 'queue producer redis error'));
   const prefix = bullPrefix(config);
   const defaults = { removeOnComplete: { age: 3_600, count: 10_000 }, removeOnFail: { age: 7 * 86_400 } };
-  const make = (name: string) => new Queue(name, { connection, prefix, defaultJobOptions: defaults });
+  const make = (name: string) => {
+    const queue = new Queue(name, { connection, prefix, defaultJobOptions: defaults });
+    // Without a listener BullMQ prints every connection error of an outage to stderr.
+    queue.on('error', (err) => log.debug({ err: err.message, queue: name }, 'queue error'));
+    return queue;
+  };
   const queues = { timers: make(queueNames.timers), exports: make(queueNames.exports), maintenance: make(queueNames.maintenance) };
   return {
     ...queues,
