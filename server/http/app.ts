@@ -12,7 +12,7 @@ import { SocketRegistry } from '../realtime/sockets.js';
 import { appRouter } from '../router.js';
 import { createHttpContextFactory, createWsContextFactory } from '../trpc/context.js';
 import { registerBackupGauges } from '../ops/backup-status.js';
-import { refuseOversizedBatch } from './batch-limit.js';
+import { limitedJsonEncoder, oversizedFrame, refuseOversizedBatch } from './batch-limit.js';
 import { clientIp } from './client-info.js';
 import { handleCors, isAllowedUpgrade, isOperator, isServableStatic, securityConfigOf, setSecurityHeaders, staticCacheHeaders, withoutDetails } from './security.js';
 
@@ -103,11 +103,20 @@ export function createApp(deps: AppDeps, options: { fanoutTickMs?: number } = {}
   const sockets = new SocketRegistry(deps, deps.config.limits.sockets, (msg) => hub.applyControl(msg));
   hub.afterControl = (msg) => sockets.onControl(msg);
   sockets.start();
-  wss.on('connection', (ws, req) => sockets.accept(ws, clientIp(req, deps.config.auth.trustProxyHops)));
+  const maxBatch = deps.config.limits.httpMaxBatchSize;
+  wss.on('connection', (ws, req) => {
+    sockets.accept(ws, clientIp(req, deps.config.auth.trustProxyHops));
+    // A frame batching too many calls runs none of them (the encoder refuses it) and closes the socket.
+    ws.on('message', (data, isBinary) => {
+      const reason = isBinary ? null : oversizedFrame(data.toString(), maxBatch);
+      if (reason) sockets.refuse(ws, { code: 4413, reason: reason.slice(0, 120) });
+    });
+  });
   const wsHandler = applyWSSHandler({
     wss,
     router: appRouter,
     createContext: createWsContextFactory(deps, hub, sockets),
+    experimental_encoder: limitedJsonEncoder(maxBatch),
     keepAlive: { enabled: true, pingMs: 15_000, pongWaitMs: 5_000 },
   });
 

@@ -1,4 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Encoder } from '@trpc/server/adapters/ws';
+
+const tooMany = (calls: number, limit: number, per: string) =>
+  `Too many calls in one ${per}: ${calls} (at most ${limit} per ${per}); send them in smaller batches`;
 
 /**
  * tRPC's batched HTTP calls name every procedure in the path (`/trpc/a,b,c?batch=1`): one request
@@ -11,8 +15,34 @@ export function refuseOversizedBatch(req: IncomingMessage, res: ServerResponse, 
   if (url.searchParams.get('batch') !== '1') return false;
   const calls = url.pathname.replace(/^\/trpc\/?/, '').split(',').length;
   if (calls <= limit) return false;
-  const message = `Too many calls in one batch: ${calls} (at most ${limit} per request); send them in smaller batches`;
   res.writeHead(400, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-  res.end(JSON.stringify({ error: { message, code: -32600, data: { code: 'BAD_REQUEST', httpStatus: 400, fieldErrors: null } } }));
+  res.end(JSON.stringify({ error: { message: tooMany(calls, limit, 'request'), code: -32600, data: { code: 'BAD_REQUEST', httpStatus: 400, fieldErrors: null } } }));
   return true;
+}
+
+/** The reason to refuse a WebSocket text frame that batches more than `limit` calls (wsLink sends arrays), or null. */
+export function oversizedFrame(data: string, limit: number): string | null {
+  if (!/^\s*\[/.test(data)) return null;
+  try {
+    const calls = (JSON.parse(data) as unknown[]).length;
+    return calls > limit ? tooMany(calls, limit, 'message') : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * tRPC's JSON encoder for WebSockets, except that a frame batching more than `limit` calls fails to
+ * decode, so none of its calls runs (tRPC answers PARSE_ERROR; app.ts then closes the socket).
+ */
+export function limitedJsonEncoder(limit: number): Encoder {
+  return {
+    encode: (data) => JSON.stringify(data),
+    decode(data) {
+      if (typeof data !== 'string') throw new Error('JSON uses text frames');
+      const reason = oversizedFrame(data, limit);
+      if (reason) throw new Error(reason);
+      return JSON.parse(data);
+    },
+  };
 }

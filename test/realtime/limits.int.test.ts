@@ -62,6 +62,36 @@ describe('HTTP batches are bounded', () => {
   });
 });
 
+describe('WebSocket frames are bounded like HTTP batches', () => {
+  it('a frame batching more calls than the limit runs none of them and closes the socket with the reason', async () => {
+    const server = await startTestServer(env);
+    const token = await t.token('general', 'nurse.icu');
+    const frames = async (n: number) => {
+      const ws = new WebSocket(`${server.wsUrl}?connectionParams=1`);
+      const results: unknown[] = [];
+      let closed: { code: number; reason: string } | null = null;
+      ws.on('message', (m) => {
+        const msg = JSON.parse(m.toString()) as { result?: unknown };
+        if (msg.result) results.push(msg.result);
+      });
+      ws.on('close', (code, reason) => {
+        closed = { code, reason: reason.toString() };
+      });
+      await new Promise((r) => ws.once('open', r));
+      ws.send(JSON.stringify({ method: 'connectionParams', data: { token } }));
+      ws.send(JSON.stringify(Array.from({ length: n }, (_, i) => ({ id: i + 1, method: 'query', params: { path: 'auth.me', input: null } }))));
+      await new Promise((r) => setTimeout(r, 1_000));
+      ws.close();
+      return { results, closed: closed as { code: number; reason: string } | null };
+    };
+    const big = await frames(60);
+    expect(big.results).toEqual([]);
+    expect(big.closed).toEqual({ code: 4413, reason: 'Too many calls in one message: 60 (at most 50 per message); send them in smaller batches' });
+    const ok = await frames(50);
+    expect(ok.results.length).toBe(50);
+  });
+});
+
 describe('sockets without a session are bounded', () => {
   it('a socket with no valid session is closed after the authentication deadline; a signed-in one stays', async () => {
     const server = await startTestServer(env);
