@@ -1,15 +1,40 @@
-// npm run audit:verify [-- --chain <hospital id|system> | --hospital <slug>]
-// Verifies the audit hash chains (every hospital's and the system chain) with audit_verify() and
-// exits 1 when any chain is broken. Honours DATABASE_URL. Has no time budget: a chain of millions of
-// rows takes a while (roughly a minute per few million rows).
+// npm run audit:verify [-- --chain <hospital id|system> | --hospital <slug>] [--anchor FILE ...]
+// Verifies the audit hash chains (every hospital's and the system chain) with audit_verify(), then
+// against their HMAC anchors (AUDIT_ANCHOR_KEY; server/audit/anchor.ts): the stored ones and those in
+// each --anchor FILE (an export's anchor, a backup manifest .json, or a saved anchor or list of them).
+// Exits 1 when any chain is broken. Honours DATABASE_URL. Has no time budget: a chain of millions of
+// rows takes a while (roughly a minute per few million rows). Never prints the key.
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { checkAnchors } from '../server/audit/anchor.js';
+import { type Anchor, anchorSchema } from '../server/audit/schemas.js';
 import { ConfigError, loadConfig } from '../server/config.js';
 import { listChainIds, verifyChains } from '../server/audit/verify.js';
 import { createDatabase, createPool } from '../server/db/client.js';
 
+// What --anchor accepts: one anchor, a list, an export (audit.getExport's answer) or a backup manifest.
+const anchorFile = z.union([
+  anchorSchema.transform((a) => [a]),
+  z.array(anchorSchema),
+  z.object({ anchor: anchorSchema }).transform((e) => [e.anchor]),
+  z.object({ auditAnchors: z.array(anchorSchema) }).transform((m) => m.auditAnchors),
+]);
+
+function readAnchors(files: string[]): Anchor[] {
+  return files.flatMap((file) => {
+    const parsed = anchorFile.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+    if (!parsed.success) throw new Error(`${file}: no audit anchor in it (expected an anchor, an export or a backup manifest)`);
+    return parsed.data;
+  });
+}
+
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { chain: { type: 'string', multiple: true }, hospital: { type: 'string', multiple: true } } });
+  const { values } = parseArgs({
+    options: { chain: { type: 'string', multiple: true }, hospital: { type: 'string', multiple: true }, anchor: { type: 'string', multiple: true } },
+  });
   const config = loadConfig();
+  const given = readAnchors(values.anchor ?? []);
   // Verifying a large chain is one long statement: no request-path statement timeout here (0 = none).
   const pool = createPool({ database: { ...config.database, statementTimeoutMs: 0 } }, { max: 1 });
   const db = createDatabase(pool);
@@ -25,19 +50,22 @@ async function main(): Promise<number> {
       }
       chains.push(h.id);
     }
-    if (!chains.length) chains = await listChainIds(db);
+    if (!chains.length) chains = [...new Set([...(await listChainIds(db)), ...given.map((a) => a.chainId)])];
     let broken = 0;
     const started = performance.now();
     for (const chainId of chains) {
       const t0 = performance.now();
       const [r] = await verifyChains(db, [chainId]);
       if (!r) continue;
+      const anchored = await checkAnchors(db, config.secrets.auditAnchorKey, chainId, given);
       const label = chainId === 'system' ? 'system' : `${slugOf.get(chainId) ?? '?'} (${chainId})`;
       const secs = ((performance.now() - t0) / 1000).toFixed(1);
-      if (r.verified) console.log(`ok      ${label}: ${r.rowsChecked} row(s) verified in ${secs} s`);
+      const anchorNote = anchored.anchoredSeq === null ? 'no anchor yet' : `head seq ${anchored.headSeq}, anchored to seq ${anchored.anchoredSeq} (${anchored.anchors} anchor(s))`;
+      if (r.verified && !anchored.problems.length) console.log(`ok      ${label}: ${r.rowsChecked} row(s) verified in ${secs} s; ${anchorNote}`);
       else {
         broken++;
-        console.log(`BROKEN  ${label}: first bad seq ${r.firstBadSeq}: ${r.problem} (${r.rowsChecked} row(s) checked)`);
+        if (!r.verified) console.log(`BROKEN  ${label}: first bad seq ${r.firstBadSeq}: ${r.problem} (${r.rowsChecked} row(s) checked)`);
+        for (const p of anchored.problems) console.log(`BROKEN  ${label}: ${p}`);
       }
     }
     const total = ((performance.now() - started) / 1000).toFixed(1);

@@ -8,8 +8,8 @@ import { takeBackup, verifyBackup } from '../server/ops/backup.js';
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { verify: { type: 'boolean', default: false }, tag: { type: 'string' }, json: { type: 'boolean', default: false } } });
   const config = loadConfig();
-  const result = await takeBackup({ databaseUrl: config.database.url, dir: config.backup.dir, keep: config.backup.keep, tag: values.tag });
-  const verification = values.verify ? await verifyBackup({ path: result.path, databaseUrl: config.database.url }) : undefined;
+  const result = await takeBackup({ databaseUrl: config.database.url, dir: config.backup.dir, keep: config.backup.keep, anchorKey: config.secrets.auditAnchorKey, tag: values.tag });
+  const verification = values.verify ? await verifyBackup({ path: result.path, databaseUrl: config.database.url, anchorKey: config.secrets.auditAnchorKey }) : undefined;
   if (values.json) console.log(JSON.stringify({ path: result.path, sha256: result.sha256, bytes: result.bytes, removed: result.removed, verified: verification?.ok }));
   else {
     console.log(`backup ${result.path} (${result.bytes} bytes, sha256 ${result.sha256})`);

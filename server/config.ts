@@ -6,6 +6,7 @@ export type Profile = (typeof profiles)[number];
 /** The development key is public (it is in this file); production refuses it. */
 export const DEVELOPMENT_TOTP_KEY = Buffer.alloc(32, 'clarion-development-key').toString('base64');
 export const DEVELOPMENT_TOKEN_SECRET = 'clarion-development-token-secret-do-not-use';
+export const DEVELOPMENT_AUDIT_ANCHOR_KEY = Buffer.alloc(32, 'clarion-development-anchor-key').toString('base64');
 
 /** Per-profile defaults, from the specification's environment settings. */
 const profileDefaults: Record<
@@ -42,6 +43,8 @@ const envSchema = z.object({
   LOG_LEVEL: opt(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])),
   TOTP_ENCRYPTION_KEY: opt(z.string()),
   TOKEN_SIGNING_SECRET: opt(z.string()),
+  AUDIT_ANCHOR_KEY: opt(z.string()),
+  AUDIT_ANCHOR_EVERY_MS: opt(int(1_000, 86_400_000)),
   DB_POOL_MIN: opt(int(0, 500)),
   DB_POOL_MAX: opt(int(1, 500)),
   DB_CONNECTION_TIMEOUT_MS: opt(int(100, 600_000)),
@@ -112,6 +115,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   else if (tokenSecret.length < 32) problems.push('TOKEN_SIGNING_SECRET: must be at least 32 characters');
   else if (strict && tokenSecret === DEVELOPMENT_TOKEN_SECRET) problems.push(`TOKEN_SIGNING_SECRET: the development secret is refused in ${profile}`);
 
+  // The audit anchor key signs chain heads (server/audit/anchor.ts); it must never be in the database.
+  const anchorKey = env.AUDIT_ANCHOR_KEY ?? (strict ? undefined : DEVELOPMENT_AUDIT_ANCHOR_KEY);
+  if (!anchorKey) problems.push(`AUDIT_ANCHOR_KEY: required in ${profile} (openssl rand -base64 32)`);
+  else if (!secretKey.safeParse(anchorKey).success) problems.push('AUDIT_ANCHOR_KEY: must be 32 bytes, base64-encoded');
+  else if (strict && anchorKey === DEVELOPMENT_AUDIT_ANCHOR_KEY) problems.push(`AUDIT_ANCHOR_KEY: the development key is refused in ${profile}`);
+
   if (strict && !env.DATABASE_URL) problems.push(`DATABASE_URL: required in ${profile}`);
   if (strict && !env.REDIS_URL) problems.push(`REDIS_URL: required in ${profile}`);
   const poolMin = env.DB_POOL_MIN ?? d.poolMin;
@@ -153,7 +162,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       tls: redisUrl.protocol === 'rediss:',
       keyPrefix: env.REDIS_KEY_PREFIX ?? 'clarion',
     },
-    secrets: { totpKey: Buffer.from(totpKey as string, 'base64'), tokenSecret: tokenSecret as string },
+    secrets: { totpKey: Buffer.from(totpKey as string, 'base64'), tokenSecret: tokenSecret as string, auditAnchorKey: Buffer.from(anchorKey as string, 'base64') },
     auth: {
       lockoutThreshold: env.LOCKOUT_THRESHOLD ?? 5,
       lockoutMinutes: env.LOCKOUT_MINUTES ?? 15,
@@ -198,6 +207,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       /** How often the sweeper looks for escalations and expiries whose timer did not fire. */
       sweepIntervalMs: env.SWEEP_INTERVAL_MS ?? 5_000,
       auditPurgeBatch: env.AUDIT_PURGE_BATCH ?? 10_000,
+      /** How often each audit chain's head is anchored (HMAC); a missed anchor only delays detection. */
+      auditAnchorEveryMs: env.AUDIT_ANCHOR_EVERY_MS ?? 300_000,
       /** How often departments are checked for "no screen online". */
       presenceCheckMs: env.PRESENCE_CHECK_MS ?? 30_000,
     },

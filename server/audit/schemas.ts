@@ -91,3 +91,16 @@ export const complianceReportOutput = z.object({
   alertResponse: alertResponseSchema,
 });
 export type ComplianceReport = z.infer<typeof complianceReportOutput>;
+
+/**
+ * An HMAC anchor of one chain's head (server/audit/anchor.ts): kept in audit_head_anchors, in every
+ * export and in every backup manifest, and accepted by `npm run audit:verify -- --anchor FILE`.
+ */
+export const anchorSchema = z.object({
+  chainId: z.string().min(1).max(64),
+  seq: z.number().int().min(0),
+  hash: z.string().regex(/^[0-9a-f]{64}$/),
+  anchoredAt: zIso,
+  mac: z.string().regex(/^[0-9a-f]{64}$/),
+});
+export type Anchor = z.infer<typeof anchorSchema>;

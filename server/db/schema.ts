@@ -325,6 +325,23 @@ export const auditChainAnchors = pgTable('audit_chain_anchors', {
   purgedAt: tstz('purged_at').notNull().defaultNow(),
 });
 
+/**
+ * HMAC-SHA256 anchors of each chain's head (migration 0008, append-only), keyed by AUDIT_ANCHOR_KEY from
+ * the environment: a truncated or recomputed chain no longer matches them (server/audit/anchor.ts).
+ */
+export const auditHeadAnchors = pgTable(
+  'audit_head_anchors',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    chainId: text('chain_id').notNull(),
+    seq: bigint('seq', { mode: 'number' }).notNull(),
+    hash: text('hash').notNull(),
+    anchoredAt: tstz('anchored_at').notNull(),
+    mac: text('mac').notNull(),
+  },
+  (t) => [unique('audit_head_anchors_chain_seq_key').on(t.chainId, t.seq)],
+);
+
 export const auditExports = pgTable(
   'audit_exports',
   {
@@ -343,6 +360,8 @@ export const auditExports = pgTable(
     startedAt: tstz('started_at'),
     completedAt: tstz('completed_at'),
     expiresAt: tstz('expires_at'),
+    /** The HMAC anchor of the chain head at the export's snapshot (server/audit/anchor.ts), sent with the file. */
+    anchor: jsonb('anchor'),
   },
   (t) => [
     check('audit_exports_progress_range', sql`${t.progress} BETWEEN 0 AND 100`),

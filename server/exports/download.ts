@@ -45,6 +45,7 @@ export async function handleExportDownload(deps: AppDeps, req: IncomingMessage, 
       filePath: auditExports.filePath,
       rowCount: auditExports.rowCount,
       sha256: auditExports.sha256,
+      anchor: auditExports.anchor,
       // Database time, the clock the worker's cleanup compares with.
       expired: sql<boolean>`${auditExports.expiresAt} IS NOT NULL AND ${auditExports.expiresAt} <= now()`,
     })
@@ -77,6 +78,8 @@ export async function handleExportDownload(deps: AppDeps, req: IncomingMessage, 
     'content-length': String(size),
     'content-disposition': `attachment; filename="clarion-audit-${row.id}.${row.format}.gz"`,
     'x-content-sha256': row.sha256 ?? '',
+    // The signed chain head at the snapshot (hex and ids only: header-safe), to keep with the file.
+    ...(row.anchor ? { 'x-clarion-audit-anchor': JSON.stringify(row.anchor) } : {}),
     'cache-control': 'no-store',
   });
   // A read that fails after the 200 went out can only abort this response (the client sees a short

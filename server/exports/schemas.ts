@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { anchorSchema } from '../audit/schemas.js';
 import { zId, zIso } from '../common/schemas.js';
 import { auditOutcomes, exportFormats, exportStatuses } from '../db/enums.js';
 
@@ -27,5 +28,7 @@ export const exportSchema = z.object({
   completedAt: zIso.nullable(),
   expiresAt: zIso.nullable(),
   downloadUrl: z.string().nullable(),
+  /** The HMAC anchor of the audit chain's head at the export's snapshot: keep it with the file (audit:verify --anchor). */
+  anchor: anchorSchema.nullable(),
 });
 export type ExportView = z.infer<typeof exportSchema>;

@@ -1,5 +1,6 @@
 import { and, desc, eq } from 'drizzle-orm';
 import { type AuditContext, logAuditEvent } from '../audit/log.js';
+import type { Anchor } from '../audit/schemas.js';
 import { toIso, toIsoOrNull } from '../common/schemas.js';
 import type { Tx } from '../db/client.js';
 import { auditExports } from '../db/schema.js';
@@ -25,6 +26,7 @@ export function toExportView(row: ExportRow): ExportView {
     completedAt: toIsoOrNull(row.completedAt),
     expiresAt: toIsoOrNull(row.expiresAt),
     downloadUrl: row.status === 'completed' ? `/exports/${row.id}/download` : null,
+    anchor: (row.anchor as Anchor | null) ?? null,
   };
 }
 

@@ -4,8 +4,13 @@ import { createReadStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
+import { chainHeads, checkAnchors, signAnchor } from '../audit/anchor.js';
+import type { Anchor } from '../audit/schemas.js';
 import { dropDatabase, ensureDatabase, withDatabase } from '../db/admin.js';
+import type { Database } from '../db/client.js';
+import * as schema from '../db/schema.js';
 
 /**
  * Backups: `pg_dump -Fc` taken inside an exported snapshot, in which the row count of every table is
@@ -24,7 +29,11 @@ export interface BackupManifest {
   bytes: number;
   rowCounts: Record<string, number>;
   migrations: number;
+  /** Every audit chain's head in the dump's snapshot, HMAC-signed with AUDIT_ANCHOR_KEY (server/audit/anchor.ts). */
+  auditAnchors: Anchor[];
 }
+
+const drizzleOn = (client: pg.Client) => drizzle(client, { schema }) as unknown as Database;
 
 export interface BackupResult extends BackupManifest {
   path: string;
@@ -55,7 +64,7 @@ function pgEnv(): NodeJS.ProcessEnv {
 }
 
 /** Takes one backup into `dir`, writes `<file>.sha256` and `<file>.json`, and keeps the newest `keep`. */
-export async function takeBackup(options: { databaseUrl: string; dir: string; keep: number; tag?: string }): Promise<BackupResult> {
+export async function takeBackup(options: { databaseUrl: string; dir: string; keep: number; anchorKey: Buffer; tag?: string }): Promise<BackupResult> {
   await mkdir(options.dir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   const file = `clarion-${stamp}${options.tag ? `-${options.tag}` : `-${randomBytes(2).toString('hex')}`}.dump`;
@@ -69,6 +78,7 @@ export async function takeBackup(options: { databaseUrl: string; dir: string; ke
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     const { rows } = await client.query<{ id: string }>('SELECT pg_export_snapshot() AS id');
     const counts = await rowCounts(client);
+    const heads = await chainHeads(drizzleOn(client));
     await run('pg_dump', ['-Fc', '--snapshot', rows[0]?.id as string, '-f', partial, '-d', options.databaseUrl], { env: pgEnv(), maxBuffer: 16 * 1024 * 1024 });
     await client.query('COMMIT');
     await rename(partial, path);
@@ -81,6 +91,7 @@ export async function takeBackup(options: { databaseUrl: string; dir: string; ke
       bytes: (await stat(path)).size,
       rowCounts: counts,
       migrations: counts.clarion_migrations ?? 0,
+      auditAnchors: heads.map((h) => signAnchor(options.anchorKey, h)),
     };
   } catch (err) {
     await rm(partial, { force: true });
@@ -121,7 +132,7 @@ export interface VerifyResult {
  * every table's row count against the manifest (or, without one, against `compareWith`), and every
  * audit chain with audit_verify(). The scratch database is dropped afterwards unless `keep`.
  */
-export async function verifyBackup(options: { path: string; databaseUrl: string; compareWith?: string; keep?: boolean }): Promise<VerifyResult> {
+export async function verifyBackup(options: { path: string; databaseUrl: string; compareWith?: string; keep?: boolean; anchorKey?: Buffer }): Promise<VerifyResult> {
   const problems: string[] = [];
   const manifest = await readFile(`${options.path}.json`, 'utf8').then((t) => JSON.parse(t) as BackupManifest).catch(() => undefined);
   const expectedSum = manifest?.sha256 ?? (await readFile(`${options.path}.sha256`, 'utf8').catch(() => '')).split(/\s/)[0];
@@ -164,6 +175,14 @@ export async function verifyBackup(options: { path: string; databaseUrl: string;
         const r = rows[0];
         chains.push({ chainId: chain_id, rowsChecked: Number(r?.rows_checked ?? 0), problem: r?.problem ?? null });
         if (r?.first_bad_seq !== null && r?.first_bad_seq !== undefined) problems.push(`audit chain ${chain_id}: seq ${r.first_bad_seq}: ${r.problem}`);
+      }
+      // The restored chains against the heads signed at backup time (and the anchors stored in it).
+      if (options.anchorKey && manifest?.auditAnchors) {
+        const db = drizzleOn(restored);
+        for (const chainId of new Set([...ids.map((i) => i.chain_id), ...manifest.auditAnchors.map((a) => a.chainId)])) {
+          const check = await checkAnchors(db, options.anchorKey, chainId, manifest.auditAnchors);
+          for (const p of check.problems) problems.push(`audit chain ${chainId}: ${p}`);
+        }
       }
     } finally {
       await restored.end();

@@ -21,8 +21,8 @@ async function backupOnce(deps: AppDeps, log: Logger): Promise<void> {
   const { dir, keep } = deps.config.backup;
   const started = Date.now();
   try {
-    const b = await takeBackup({ databaseUrl: deps.config.database.url, dir, keep });
-    const v = await verifyBackup({ path: b.path, databaseUrl: deps.config.database.url });
+    const b = await takeBackup({ databaseUrl: deps.config.database.url, dir, keep, anchorKey: deps.config.secrets.auditAnchorKey });
+    const v = await verifyBackup({ path: b.path, databaseUrl: deps.config.database.url, anchorKey: deps.config.secrets.auditAnchorKey });
     if (!v.ok) throw new Error(`backup ${b.file} failed verification: ${v.problems.join('; ')}`);
     const status: BackupStatus = { at: new Date().toISOString(), file: b.file, bytes: b.bytes, sha256: b.sha256 };
     await writeFile(join(dir, 'last-success.json'), `${JSON.stringify(status)}\n`);

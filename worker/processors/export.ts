@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { stringify } from 'csv-stringify/sync';
 import { and, asc, count, eq, gt, gte, lte, type SQL, sql } from 'drizzle-orm';
+import { chainHead, signAnchor } from '../../server/audit/anchor.js';
 import { auditExports, auditLogs } from '../../server/db/schema.js';
 import type { AppDeps } from '../../server/deps.js';
 import type { ExportFilters } from '../../server/exports/schemas.js';
@@ -102,9 +103,13 @@ export const exportProcessor: Processor<typeof exportPayload> = {
       throw err;
     }
     const expiresAt = new Date(Date.now() + deps.config.exports.retentionDays * 86_400_000);
+    // The signed head of the whole chain at the snapshot, whatever the filters: kept with the export
+    // (and sent with its download) so a later truncation or rewrite of the chain shows against it.
+    const head = await chainHead(deps.db, job.hospitalId, job.createdAt);
+    const anchor = head ? signAnchor(deps.config.secrets.auditAnchorKey, head) : null;
     await deps.db
       .update(auditExports)
-      .set({ status: 'completed', progress: 100, rowCount: done, filePath: file, sha256: hash.digest('hex'), completedAt: sql`now()`, expiresAt })
+      .set({ status: 'completed', progress: 100, rowCount: done, filePath: file, sha256: hash.digest('hex'), completedAt: sql`now()`, expiresAt, anchor })
       .where(eq(auditExports.id, exportId));
     log.info({ exportId, rows: done }, 'export completed');
     return { rows: done };

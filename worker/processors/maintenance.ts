@@ -1,5 +1,6 @@
 import { unlink } from 'node:fs/promises';
 import { and, eq, lt, sql } from 'drizzle-orm';
+import { recordAnchors } from '../../server/audit/anchor.js';
 import { auditExports, hospitals } from '../../server/db/schema.js';
 import { maintenancePayload } from '../../server/jobs/queues.js';
 import type { Processor } from '../registry.js';
@@ -25,6 +26,20 @@ export const auditRetentionProcessor: Processor<typeof maintenancePayload> = {
     }
     if (purged) log.info({ purged, chains: chains.length }, 'audit rows past retention purged');
     return { purged };
+  },
+};
+
+/**
+ * Anchors every audit chain's head (HMAC with AUDIT_ANCHOR_KEY, server/audit/anchor.ts). A BullMQ
+ * schedule is enough here, unlike the sweeper: a missed or late anchor (Redis down) only delays when
+ * a truncation becomes detectable; it never loses audit rows or an escalation.
+ */
+export const auditAnchorProcessor: Processor<typeof maintenancePayload> = {
+  queue: 'maintenance',
+  name: 'audit-anchor',
+  schema: maintenancePayload,
+  async run(deps, _p, log) {
+    return recordAnchors(deps.db, deps.config.secrets.auditAnchorKey, log);
   },
 };
 
