@@ -79,6 +79,9 @@ const envSchema = z.object({
   WS_MAX_PER_SESSION: opt(int(1, 1_000)),
   WS_MAX_PER_USER: opt(int(1, 10_000)),
   WS_SESSION_CHECK_SECONDS: opt(int(1, 3_600)),
+  WS_MAX_SUBSCRIPTIONS_PER_SOCKET: opt(int(1, 1_000)),
+  MAX_SUBSCRIPTIONS_PER_SESSION: opt(int(1, 10_000)),
+  WS_DRAIN_TIMEOUT_SECONDS: opt(int(1, 3_600)),
   METRICS_TOKEN: opt(z.string().min(32, 'must be at least 32 characters (openssl rand -hex 32)')),
 });
 
@@ -200,6 +203,15 @@ export function loadConfig(source: Record<string, string | undefined> = process.
         maxPerUser: env.WS_MAX_PER_USER ?? 30,
         checkIntervalMs: (env.WS_SESSION_CHECK_SECONDS ?? 15) * 1000,
       },
+    },
+    /** alerts.onEvent bounds (docs/operations.md, "Subscriptions: limits and slow readers"). */
+    subscriptions: {
+      /** Live subscriptions on one WebSocket; the web app opens one per page. */
+      perSocket: env.WS_MAX_SUBSCRIPTIONS_PER_SOCKET ?? 10,
+      /** Live subscriptions of one session on one server instance, over all its sockets. */
+      perSession: env.MAX_SUBSCRIPTIONS_PER_SESSION ?? 20,
+      /** A socket whose send buffer stays over its bound this long (a client that stopped reading) is disconnected. */
+      drainTimeoutMs: (env.WS_DRAIN_TIMEOUT_SECONDS ?? 30) * 1000,
     },
     /** Scheduled backups by the worker: a cron pattern, or "off" (e.g. when a systemd timer runs them). */
     backup: { schedule: env.BACKUP_SCHEDULE ?? (profile === 'test' ? 'off' : '30 2 * * *'), dir: env.BACKUP_DIR ?? './var/backups', keep: env.BACKUP_KEEP ?? 7 },

@@ -6,6 +6,7 @@ import type pg from 'pg';
 import { createDatabase, createPool, type Database } from '../db/client.js';
 import type { AppDeps } from '../deps.js';
 import { createBlockingRedis, type Redis } from '../redis.js';
+import { SubscriptionAdmission } from './admission.js';
 import { type ControlMessage, controlChannel } from './control.js';
 
 /** One live subscription on this instance. */
@@ -50,6 +51,8 @@ export class EventHub {
   private readonly db: Database;
   private tick: NodeJS.Timeout | undefined;
   private readonly stats: HubStats = { subscribers: 0, hospitals: 0, delivered: 0, fetches: 0 };
+  /** Subscriptions per socket and per session on this instance (alerts.onEvent takes a slot). */
+  readonly admission: SubscriptionAdmission;
 
   constructor(
     private readonly deps: Pick<AppDeps, 'db' | 'config' | 'log' | 'metrics'>,
@@ -58,6 +61,7 @@ export class EventHub {
     this.pool = createPool(deps.config, { max: 2 });
     this.pool.on('error', (err) => deps.log.warn({ err: err.message }, 'fan-out postgres client failed; the pool will replace it'));
     this.db = createDatabase(this.pool);
+    this.admission = new SubscriptionAdmission(deps.config.subscriptions);
     deps.metrics.gauge('clarion_alert_subscriptions', 'Live alerts.onEvent subscriptions on this instance', (set) => set(this.statistics.subscribers));
     this.subscriber = createBlockingRedis(deps.config.redis, `${deps.config.redis.keyPrefix}-fanout`);
     this.subscriber.on('error', (err) => deps.log.debug({ err: err.message }, 'fan-out redis error'));
@@ -66,12 +70,17 @@ export class EventHub {
     this.subscriber.on('message', (channel: string, message: string) => this.onMessage(channel, message));
   }
 
+  /**
+   * The tick first: it is what delivers while Redis is down. The SUBSCRIBE is not awaited — on this
+   * (queueing) connection it would wait for Redis to come back, and a server started during an outage
+   * would then never tick.
+   */
   async start(): Promise<void> {
-    await this.subscriber.subscribe(controlChannel(this.deps)).catch((err) => {
-      this.deps.log.warn({ err: err.message }, 'control channel not subscribed yet; will retry on reconnect');
-    });
     this.tick = setInterval(() => this.catchUpAll(), this.tickMs);
     this.tick.unref();
+    this.subscriber.subscribe(controlChannel(this.deps)).catch((err) => {
+      this.deps.log.warn({ err: err.message }, 'control channel not subscribed yet; will retry on reconnect');
+    });
   }
 
   async stop(): Promise<void> {
@@ -86,18 +95,26 @@ export class EventHub {
     return { ...this.stats, subscribers, hospitals: this.hospitals.size };
   }
 
-  /** Resolves once the subscriber will receive every event committed after this moment. */
+  /**
+   * Resolves once the subscriber will receive every event committed after this moment. That rests on
+   * Postgres alone (every later commit has a higher id than `lastSeen`, and the tick reads `id >
+   * lastSeen`), so only the Postgres read is awaited. The Redis SUBSCRIBE — a wake-up that only cuts
+   * latency — runs in the background: while Redis is down it waits in the connection's queue, and a
+   * board registering meanwhile must not wait with it.
+   */
   async register(sub: LocalSubscriber): Promise<void> {
     const h = sub.scope.hospitalId;
     let state = this.hospitals.get(h);
     if (!state) {
       const fresh: HospitalState = { lastSeen: 0, byDepartment: new Map(), ready: Promise.resolve(), fetching: false, again: false };
-      fresh.ready = (async () => {
-        await this.subscriber.subscribe(eventsChannel(this.deps, h)).catch((err) => {
-          this.deps.log.warn({ err: err.message, hospitalId: h }, 'hospital channel not subscribed; relying on the tick until Redis returns');
-        });
-        fresh.lastSeen = await latestEventId(this.db, h);
-      })();
+      this.subscriber.subscribe(eventsChannel(this.deps, h)).then(
+        // Anything published before the subscription took effect is read now rather than on the tick.
+        () => void this.catchUp(h),
+        (err) => this.deps.log.warn({ err: err.message, hospitalId: h }, 'hospital channel not subscribed; relying on the tick until Redis returns'),
+      );
+      fresh.ready = latestEventId(this.db, h).then((id) => {
+        fresh.lastSeen = id;
+      });
       this.hospitals.set(h, fresh);
       state = fresh;
     }
@@ -118,8 +135,9 @@ export class EventHub {
     if (!state) return;
     const key = sub.scope.departmentId ?? ALL;
     const set = state.byDepartment.get(key);
-    set?.delete(sub);
-    if (set && set.size === 0) state.byDepartment.delete(key);
+    // Idempotent: a subscription whose register failed (and unregistered itself) unregisters again on its way out.
+    if (!set?.delete(sub)) return;
+    if (set.size === 0) state.byDepartment.delete(key);
     if (state.byDepartment.size === 0) {
       this.hospitals.delete(sub.scope.hospitalId);
       this.subscriber.unsubscribe(eventsChannel(this.deps, sub.scope.hospitalId)).catch(() => undefined);

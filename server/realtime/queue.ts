@@ -41,6 +41,16 @@ export class BoundedQueue<T> {
     return this.items.length;
   }
 
+  /** Failed (overflow, or ended by the hub) or closed (the client went away): nothing more will be consumed. */
+  get settled(): boolean {
+    return this.closed || this.failure !== undefined;
+  }
+
+  /** Rethrows the failure, if any, so a producer that stopped waiting reports why. */
+  throwIfFailed(): void {
+    if (this.failure) throw this.failure;
+  }
+
   private wake(): void {
     const w = this.waiter;
     this.waiter = undefined;
