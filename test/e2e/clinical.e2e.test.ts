@@ -133,14 +133,47 @@ describe('clinical safety on the board and the console', () => {
     await dialog.waitFor({ state: 'detached' });
   });
 
-  it('a duplicate raise is recorded on the existing alert: "Already active — repeat #1"', async () => {
+  it('a duplicate raise is recorded on the existing alert: "Already active — added as repeat #1"', async () => {
     await env.deps.db.execute(sql`UPDATE hospitals SET settings = jsonb_set(settings, '{dedupWindowSeconds}', '120'::jsonb) WHERE id = ${t.hospital.general.id}`);
-    await raise({ department: 'Intensive Care (ICU)', room: '301', title: 'Chest pain' });
-    await operator.getByRole('status').filter({ hasText: 'Already active — repeat #1 recorded on the existing alert' }).waitFor({ timeout: 5_000 });
+    await raise({ department: 'Intensive Care (ICU)', room: '301', title: 'chest pain ' });
+    await operator.getByRole('status').filter({ hasText: 'Already active — added as repeat #1 to the open alert: Chest pain, room 301' }).waitFor({ timeout: 5_000 });
     await tile(nurse, 'Chest pain').getByText('Repeated ×1').waitFor({ timeout: 3_000 });
     expect(await tile(nurse, 'Chest pain').count()).toBe(1);
     expect(await row('Chest pain').count()).toBe(1);
     await screenshot(operator, 'console-duplicate');
+  });
+
+  it('a more urgent repeat raises the open alert and says so; a repeat of an acknowledged alert chimes on its board', async () => {
+    await nurse.getByRole('button', { name: 'Enable sound' }).click();
+    await nurse.getByRole('button', { name: 'Mute' }).waitFor();
+    const chimes = () => nurse.evaluate(() => Number(document.documentElement.dataset.chimes ?? '0'));
+    const before = await chimes();
+    await raise({ department: 'Intensive Care (ICU)', room: '301', title: 'Chest pain', priority: 'critical' });
+    const notice = operator.getByRole('status').filter({ hasText: 'Already active — added as repeat #2 to the open alert: Chest pain, room 301 (Intensive Care) — raised to CRITICAL' });
+    await notice.waitFor({ timeout: 5_000 });
+    await notice.scrollIntoViewIfNeeded();
+    await screenshot(operator, 'console-duplicate-raised');
+    await tile(nurse, 'Chest pain').getByText('Repeated ×2').waitFor({ timeout: 3_000 });
+    expect(await tile(nurse, 'Chest pain').getAttribute('aria-label')).toMatch(/^critical alert: Chest pain/);
+    await expect.poll(chimes, { timeout: 3_000 }).toBe(before + 1);
+    // A different emergency in the same room is its own alert, never folded.
+    await raise({ department: 'Intensive Care (ICU)', room: '301', title: 'Patient needs water', priority: 'low' });
+    await operator.getByRole('status').filter({ hasText: 'Raised: Patient needs water, room 301' }).waitFor({ timeout: 5_000 });
+    await tile(nurse, 'Patient needs water').waitFor({ timeout: 3_000 });
+    expect(await tile(nurse, 'Chest pain').count()).toBe(1);
+
+    await tile(nurse, 'Patient needs water').getByRole('button', { name: 'Acknowledge' }).click();
+    await nurse.getByRole('button', { name: 'Yes, acknowledge' }).click();
+    await tile(nurse, 'Patient needs water').getByText('Acknowledged by Nia ICU Nurse').waitFor({ timeout: 5_000 });
+    const beforeRepeat = await chimes();
+    await raise({ department: 'Intensive Care (ICU)', room: '301', title: 'Patient needs water', priority: 'low' });
+    const acknowledged = operator.getByRole('status').filter({ hasText: 'It is acknowledged by Nia ICU Nurse; its screens were alerted again.' });
+    await acknowledged.waitFor({ timeout: 5_000 });
+    await acknowledged.scrollIntoViewIfNeeded();
+    await screenshot(operator, 'console-duplicate-acknowledged');
+    await tile(nurse, 'Patient needs water').getByText('Repeated ×1').waitFor({ timeout: 3_000 });
+    await expect.poll(chimes, { timeout: 3_000 }).toBe(beforeRepeat + 1);
+    expect(await tile(nurse, 'Patient needs water').getByRole('button', { name: 'Acknowledge' }).count()).toBe(0); // not reopened
   });
 
   it('an acknowledgement not followed by a resolve in time puts the alert back as needing attention', async () => {

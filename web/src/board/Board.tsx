@@ -16,11 +16,15 @@ export const RESPONDER_ROLES: ReadonlySet<string> = new Set(['nurse', 'doctor', 
 const DECLINER_ROLES: ReadonlySet<string> = new Set(['nurse', 'doctor']);
 const everyAlert = () => true;
 
-/** New critical and high alerts chime (distinct per priority); the rest arrive silently. */
+/**
+ * New critical and high alerts chime (distinct per priority); the rest arrive silently. A repeat — the
+ * same emergency raised again, acknowledged or not — always chimes: someone is calling again.
+ */
 function chimeFor(event: AlertEvent) {
-  if (event.type !== 'created') return;
+  if (event.type !== 'created' && event.type !== 'repeated') return;
   if (event.alert.priority === 'critical') sound.play('critical');
   else if (event.alert.priority === 'high') sound.play('high');
+  else if (event.type === 'repeated') sound.play('repeat');
 }
 
 /** The ward board: a wall screen of open alerts, live, that says plainly when it is stale. */

@@ -11,6 +11,19 @@ const EMPTY = { departmentId: '', roomNumber: '', alertType: 'medical', priority
 const screensHint = (n: number | null) => (n === null ? undefined : n === 0 ? 'No screens online there' : `${n} ${n === 1 ? 'screen' : 'screens'} online`);
 
 type Status = { kind: 'ok' | 'error' | 'notice'; text: string };
+type Created = Awaited<ReturnType<typeof client.alerts.create.mutate>>;
+
+const describeAlert = (a: Created) => `${a.title}${a.roomNumber ? `, room ${a.roomNumber}` : ''} (${a.departmentName})`;
+
+/**
+ * The raise folded into the same open emergency: say so, and what it changed — its priority raised,
+ * or the screens of an acknowledged alert alerted again — so the operator never wonders where it went.
+ */
+function repeatNotice(a: Created): string {
+  const raised = a.priorityRaisedFrom ? ` — raised to ${a.priority.toUpperCase()} (was ${a.priorityRaisedFrom})` : '';
+  const taken = a.status === 'acknowledged' ? ` It is acknowledged${a.acknowledgedByName ? ` by ${a.acknowledgedByName}` : ''}; its screens were alerted again.` : '';
+  return `Already active — added as repeat #${a.repeatCount} to the open alert: ${describeAlert(a)}${raised}.${taken}`;
+}
 
 /**
  * Raise an alert: validated by the server's own zod schema before it is sent, with field messages.
@@ -41,12 +54,7 @@ export function RaiseAlertForm({ screensOf, checkScreens }: { screensOf: (depart
     setBusy(true);
     try {
       const alert = await client.alerts.create.mutate(data);
-      const what = `${alert.title}${alert.roomNumber ? `, room ${alert.roomNumber}` : ''} (${alert.departmentName})`;
-      setStatus(
-        alert.deduplicated
-          ? { kind: 'notice', text: `Already active — repeat #${alert.repeatCount} recorded on the existing alert: ${what}` }
-          : { kind: 'ok', text: `Raised: ${what}` },
-      );
+      setStatus(alert.deduplicated ? { kind: 'notice', text: repeatNotice(alert) } : { kind: 'ok', text: `Raised: ${describeAlert(alert)}` });
       setValues({ ...EMPTY, departmentId: values.departmentId });
       titleRef.current?.focus();
     } catch (err) {

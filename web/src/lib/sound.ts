@@ -1,6 +1,6 @@
 import { useSyncExternalStore } from 'react';
 
-type Chime = 'critical' | 'high' | 'escalation';
+type Chime = 'critical' | 'high' | 'escalation' | 'repeat';
 
 interface SoundState {
   /** The browser allows audio only after a user gesture: false until "Enable sound" is pressed. */
@@ -18,7 +18,8 @@ const emit = (next: Partial<SoundState>) => {
 };
 
 // Distinct patterns, so a nurse knows the priority without looking: critical is an urgent rising
-// triple, high a two-tone, an escalation a descending triple.
+// triple, high a two-tone, an escalation a descending triple, a repeat of a medium or low alert a soft
+// double beep.
 const patterns: Record<Chime, { freq: number; at: number; dur: number; type: OscillatorType }[]> = {
   critical: [
     { freq: 880, at: 0, dur: 0.14, type: 'square' },
@@ -33,6 +34,10 @@ const patterns: Record<Chime, { freq: number; at: number; dur: number; type: Osc
     { freq: 1319, at: 0, dur: 0.16, type: 'triangle' },
     { freq: 988, at: 0.2, dur: 0.16, type: 'triangle' },
     { freq: 740, at: 0.4, dur: 0.3, type: 'triangle' },
+  ],
+  repeat: [
+    { freq: 660, at: 0, dur: 0.15, type: 'sine' },
+    { freq: 660, at: 0.25, dur: 0.15, type: 'sine' },
   ],
 };
 
