@@ -67,7 +67,10 @@ export function scrubError(err: unknown, depth = 0): unknown {
   return copy;
 }
 
-const errorSerializer = (err: unknown) => pino.stdSerializers.err(scrubError(err) as Error);
+// Many call sites log \`{ err: err.message }\`: the same scrub for a bare message (a data exception's is recognised by its wording).
+const DATA_EXCEPTION_TEXT = /invalid input|out of range|value too long|invalid byte sequence/i;
+const errorSerializer = (err: unknown) =>
+  typeof err === 'string' ? scrubText(err, DATA_EXCEPTION_TEXT.test(err)) : pino.stdSerializers.err(scrubError(err) as Error);
 
 export function createLogger(config: Pick<Config, 'profile' | 'logLevel'>, destination?: pino.DestinationStream): Logger {
   // Development terminals get readable lines; CLARION_LOG_PRETTY=1 asks for them on a pipe (npm start
