@@ -7,6 +7,6 @@ export const healthRouter = router({
     .output(z.object({ status: z.enum(['ok', 'degraded']), time: z.string() }))
     .query(async ({ ctx }) => {
       const ready = await checkReadiness(ctx.deps);
-      return { status: ready.ok ? 'ok' : 'degraded', time: new Date().toISOString() };
+      return { status: ready.status === 'ok' ? 'ok' : 'degraded', time: new Date().toISOString() };
     }),
 });

@@ -4,7 +4,11 @@ import type { AppDeps } from '../deps.js';
 import { redisKey } from '../redis.js';
 
 export interface Readiness {
+  /** Whether a load balancer should send this server traffic: Postgres reachable and migrations current. */
   ok: boolean;
+  /** `degraded`: ready, but Redis (or the worker) is down, which Clarion rides through. */
+  status: 'ok' | 'degraded' | 'unavailable';
+  redis: 'ok' | 'degraded';
   checks: Record<string, { ok: boolean; detail?: string; ms: number }>;
 }
 
@@ -24,6 +28,9 @@ async function timed(fn: () => Promise<string | undefined>): Promise<{ ok: boole
   }
 }
 
+// Clients that have been connected once: while one of them reconnects, Redis is down, not starting.
+const everReady = new WeakSet<AppDeps['redis']>();
+
 function readyWithin(redis: AppDeps['redis'], ms: number): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
@@ -37,9 +44,11 @@ function readyWithin(redis: AppDeps['redis'], ms: number): Promise<void> {
 }
 
 /**
- * What the load balancer asks before sending traffic: Postgres, Redis, and migrations current.
- * The worker's heartbeat is reported too, but does not make a server unready: a server without a
- * worker still delivers alerts, and taking every server out would make things worse.
+ * What the load balancer asks before sending traffic: Postgres reachable and migrations current.
+ * Redis is reported (`redis: "degraded"`) but does not make a server unready: live delivery falls back
+ * to the Postgres tick, mutations never wait on Redis, and the worker's sweeper escalates on its own
+ * timer, so taking every server out during a Redis outage would turn a degradation into downtime.
+ * The worker's heartbeat is reported the same way (a server without a worker still delivers alerts).
  */
 export async function checkReadiness(deps: Pick<AppDeps, 'db' | 'redis' | 'config'>): Promise<Readiness> {
   const [postgres, redis, migrations, worker] = await Promise.all([
@@ -48,10 +57,13 @@ export async function checkReadiness(deps: Pick<AppDeps, 'db' | 'redis' | 'confi
       return undefined;
     }),
     timed(async () => {
-      // A fail-fast client refuses commands until connected: right after start-up, give it the check's budget.
-      if (deps.redis.status !== 'ready') await readyWithin(deps.redis, 1_500);
+      if (deps.redis.status === 'ready') everReady.add(deps.redis);
+      // A fail-fast client refuses commands until connected: right after start-up (never connected
+      // yet), give it a moment. During an outage answer at once: a probe's timeout is often 1 s.
+      else if (!everReady.has(deps.redis)) await readyWithin(deps.redis, 750);
       const pong = await deps.redis.ping();
       if (pong !== 'PONG') throw new Error(`unexpected reply ${pong}`);
+      everReady.add(deps.redis);
       return undefined;
     }),
     timed(async () => {
@@ -66,5 +78,11 @@ export async function checkReadiness(deps: Pick<AppDeps, 'db' | 'redis' | 'confi
       return `last heartbeat ${beat}`;
     }),
   ]);
-  return { ok: postgres.ok && redis.ok && migrations.ok, checks: { postgres, redis, migrations, worker } };
+  const ok = postgres.ok && migrations.ok;
+  return {
+    ok,
+    status: !ok ? 'unavailable' : redis.ok ? 'ok' : 'degraded',
+    redis: redis.ok ? 'ok' : 'degraded',
+    checks: { postgres, redis, migrations, worker },
+  };
 }
