@@ -55,6 +55,7 @@ const envSchema = z.object({
   TRUST_PROXY_HOPS: opt(int(0, 10)),
   LOCKOUT_THRESHOLD: opt(int(1, 100)),
   LOCKOUT_MINUTES: opt(int(1, 24 * 60)),
+  LOGIN_DELAY_MAX_MS: opt(int(0, 30_000)),
   SESSION_IDLE_MINUTES: opt(int(1, 24 * 60)),
   LOGIN_RATE_LIMIT_PER_MINUTE: opt(int(1, 10_000)),
   EXPORT_DIR: opt(z.string().min(1)),
@@ -169,6 +170,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     auth: {
       lockoutThreshold: env.LOCKOUT_THRESHOLD ?? 5,
       lockoutMinutes: env.LOCKOUT_MINUTES ?? 15,
+      // The most a run of failures from anywhere slows an account's sign-in (the per-address lock is separate).
+      loginDelayMaxMs: env.LOGIN_DELAY_MAX_MS ?? 2_000,
       sessionIdleMinutes: env.SESSION_IDLE_MINUTES ?? 12 * 60,
       loginRateLimitPerMinute: env.LOGIN_RATE_LIMIT_PER_MINUTE ?? 20,
       trustProxyHops: env.TRUST_PROXY_HOPS ?? 0,

@@ -12,6 +12,7 @@ export const permissionNames = [
   'alert.cancelAny',
   'alert.update',
   'user.manage',
+  'user.unlock', // clear a user's sign-in locks (admins; the nurse phones when locked out)
   'department.manage',
   'settings.manage',
   'audit.view',
@@ -35,6 +36,7 @@ export const permissionMatrix: Record<Role, readonly Permission[]> = {
     'alert.cancelAny',
     'alert.update',
     'user.manage',
+    'user.unlock',
     'department.manage',
     'settings.manage',
     'audit.view',

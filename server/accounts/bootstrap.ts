@@ -1,6 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { type AuditContext, logAuditEvent } from '../audit/log.js';
+import { clearFailures } from '../auth/lockout.js';
 import { revokeSessions } from '../auth/sessions.js';
 import { zEmail, zText } from '../common/schemas.js';
 import type { Tx } from '../db/client.js';
@@ -166,6 +167,7 @@ export async function resetAdmin(deps: CliDeps, rawEmail: string, osUser: string
       .set({ passwordHash: null, mustChangePassword: true, twoFactorEnabled: false, twoFactorSecret: null, isLocked: false, lockoutUntil: null, failedLoginAttempts: 0, updatedAt: sql`now()` })
       .where(eq(users.id, user.id));
     await tx.delete(userBackupCodes).where(eq(userBackupCodes.userId, user.id));
+    await clearFailures(tx, user.id);
     const revoked = await revokeSessions(tx, { userId: user.id }, 'admin_reset');
     await logAuditEvent(tx, audit, {
       action: A.adminReset,

@@ -1,6 +1,7 @@
 import { and, eq, gt, isNull, sql } from 'drizzle-orm';
 import { type AuditContext, logAuditEvent } from '../audit/log.js';
 import { hashPassword } from '../auth/passwords.js';
+import { clearFailures } from '../auth/lockout.js';
 import { passwordPolicyProblem } from '../auth/schemas.js';
 import { checkSecondFactor, toUserOutput } from '../auth/service.js';
 import { createSession, mustSetupTwoFactor, revokeSessions } from '../auth/sessions.js';
@@ -166,6 +167,7 @@ export async function completeSetup(deps: AppDeps, meta: Meta, input: CompleteSe
       .where(and(eq(users.id, link.id), eq(users.isActive, true)));
     const revoked = await revokeSessions(tx, { userId: link.id }, 'setup_link');
     await revokeOpenLinks(tx, link.id);
+    await clearFailures(tx, link.id);
     const session = await createSession(tx, { userId: link.id, hospitalId: link.hospitalId, hours: settings.sessionHours, ip: meta.ip, userAgent: meta.userAgent, twoFactorVerified: verified });
     const mustSetup = mustSetupTwoFactor(settings.requireTwoFactorFor, link, verified);
     await logAuditEvent(tx, { ...audit, sessionId: session.sessionId }, {

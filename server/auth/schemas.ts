@@ -79,4 +79,4 @@ export const authAuditActions = {
 } as const;
 
 /** Why a login failed, as the audit row's metadata.reason says (never shown to the client). */
-export type LoginFailureReason = 'unknown_email' | 'bad_password' | 'password_not_set' | 'locked' | 'inactive' | 'bad_totp' | 'throttled';
+export type LoginFailureReason = 'unknown_email' | 'bad_password' | 'password_not_set' | 'locked' | 'address_locked' | 'inactive' | 'bad_totp' | 'throttled';

@@ -12,6 +12,7 @@ import type { RequestMeta } from '../trpc/context.js';
 import { dummyPasswordHash, hashPassword, verifyPassword } from './passwords.js';
 import { authAuditActions as A, type AuthUserOutput, type LoginFailureReason, type LoginInput, type LoginOutput, passwordPolicyProblem } from './schemas.js';
 import { type AuthSession, type AuthUser, createSession, mustSetupTwoFactor, revokeSessions } from './sessions.js';
+import { type Attempt, attemptNeutral, attemptSucceeded, beginAttempt, checkSignedInPassword, emailSubject, LOCKED_MESSAGE } from './lockout.js';
 import { countLoginAttempt } from './throttle.js';
 import { decryptSecret, hashBackupCode, isTotpFormat, verifyTotp } from './totp.js';
 
@@ -70,47 +71,40 @@ async function loadLoginUser(db: Tx, email: string) {
 type LoginUser = NonNullable<Awaited<ReturnType<typeof loadLoginUser>>>;
 
 /**
- * Counts a failed attempt in one UPDATE (concurrent failures cannot lose a count), locking the account
- * when the count reaches the threshold. A lock that has run out starts the count again.
+ * Writes the refusal's audit row (outside any transaction, so it survives) and throws UNAUTHORIZED. The
+ * attempt was counted before the password check (lockout.ts); when it locked its (account, address)
+ * pair, the lockout is audited too.
  */
-async function recordFailure(deps: AppDeps, userId: string): Promise<{ attempts: number; justLocked: boolean }> {
-  const { lockoutThreshold, lockoutMinutes } = deps.config.auth;
-  const next = sql`(CASE WHEN ${users.isLocked} AND ${users.lockoutUntil} <= now() THEN 1 ELSE ${users.failedLoginAttempts} + 1 END)`;
-  const [row] = await deps.db
-    .update(users)
-    .set({
-      failedLoginAttempts: next,
-      isLocked: sql`${next} >= ${lockoutThreshold}`,
-      lockoutUntil: sql`CASE WHEN ${next} >= ${lockoutThreshold} THEN now() + make_interval(mins => ${lockoutMinutes}) ELSE NULL END`,
-      updatedAt: sql`now()`,
-    })
-    .where(eq(users.id, userId))
-    .returning({ attempts: users.failedLoginAttempts });
-  const attempts = row?.attempts ?? 0;
-  return { attempts, justLocked: attempts === lockoutThreshold };
-}
-
-/** Writes the refusal's audit row (outside any transaction, so it survives) and throws UNAUTHORIZED. */
-async function refuse(deps: AppDeps, meta: Meta, user: LoginUser | null, reason: LoginFailureReason, extra: Record<string, unknown> = {}): Promise<never> {
-  let lock: { attempts: number; justLocked: boolean } | undefined;
-  if (user && (reason === 'bad_password' || reason === 'password_not_set' || reason === 'bad_totp')) lock = await recordFailure(deps, user.id);
+async function refuse(deps: AppDeps, meta: Meta, user: LoginUser | null, reason: LoginFailureReason, attempt: Attempt, extra: Record<string, unknown> = {}): Promise<never> {
   await logAuditEvent(deps.db, auditCtx(meta, user), {
     action: A.login,
     resource: 'user',
     resourceId: user?.id ?? null,
     outcome: 'failure',
-    metadata: { reason, ...(lock ? { failedAttempts: lock.attempts } : {}), ...extra },
+    metadata: { reason, failedAttempts: attempt.pairFailures, ...extra },
   });
-  if (user && lock?.justLocked) {
+  if (user && attempt.locksOnFailure) {
     await logAuditEvent(deps.db, auditCtx(meta, user), {
       action: A.lockout,
       resource: 'user',
       resourceId: user.id,
-      metadata: { failedAttempts: lock.attempts, lockoutMinutes: deps.config.auth.lockoutMinutes },
+      metadata: { ip: meta.ip, failedAttempts: attempt.pairFailures, lockoutMinutes: attempt.lockMinutes },
     });
-    deps.log.warn({ userId: user.id }, 'account locked after repeated failed sign-ins');
+    deps.log.warn({ userId: user.id }, 'sign-ins to an account from one address locked after repeated failures');
   }
   throw new AppError('UNAUTHORIZED', reason === 'bad_totp' ? 'Invalid two-factor code' : INVALID_CREDENTIALS);
+}
+
+/** The (account, address) pair is locked: refused before any password check, and not counted again. */
+async function refuseLocked(deps: AppDeps, meta: Meta, user: LoginUser | null, email: string): Promise<never> {
+  await logAuditEvent(deps.db, auditCtx(meta, user), {
+    action: A.login,
+    resource: 'user',
+    resourceId: user?.id ?? null,
+    outcome: 'failure',
+    metadata: { reason: 'address_locked', ...(user ? {} : { email }) },
+  });
+  throw new AppError('TOO_MANY_REQUESTS', LOCKED_MESSAGE);
 }
 
 /** Spends a backup code: the guarded UPDATE lets each code succeed exactly once, even in parallel. */
@@ -137,15 +131,6 @@ export async function checkSecondFactor(
   return (await spendBackupCode(deps.db, user.id, code)) ? 'backup_code' : null;
 }
 
-/**
- * Signed-in password checks (changePassword, disableTwoFactor) share the login counters, so a stolen
- * session cannot be used to guess the password faster than the login form allows.
- */
-export async function throttlePasswordCheck(deps: AppDeps, meta: Meta, email: string): Promise<void> {
-  const throttle = await countLoginAttempt(deps, meta.ip, email);
-  if (throttle.limited) throw new AppError('TOO_MANY_REQUESTS', 'Too many attempts; wait a minute and try again');
-}
-
 export async function login(deps: AppDeps, meta: Meta, input: LoginInput): Promise<LoginOutput> {
   const throttle = await countLoginAttempt(deps, meta.ip, input.email);
   if (throttle.limited) {
@@ -162,18 +147,24 @@ export async function login(deps: AppDeps, meta: Meta, input: LoginInput): Promi
   }
 
   const user = (await loadLoginUser(deps.db, input.email)) ?? null;
+  // Unknown emails are counted and locked like accounts, so the answers do not reveal which exist.
+  const attempt = await beginAttempt(deps, user?.id ?? emailSubject(input.email), meta.ip);
+  if (!attempt) return refuseLocked(deps, meta, user, input.email);
   // Always run scrypt, against a dummy hash when there is no user, so timing does not reveal accounts.
   const passwordOk = (await verifyPassword(input.password, user?.passwordHash ?? (await dummyPasswordHash()))) && !!user?.passwordHash;
-  if (!user) return refuse(deps, meta, null, 'unknown_email', { email: input.email });
-  if (!user.isActive) return refuse(deps, meta, user, 'inactive');
-  if (user.lockedNow) return refuse(deps, meta, user, 'locked');
-  if (!passwordOk) return refuse(deps, meta, user, user.passwordHash ? 'bad_password' : 'password_not_set');
+  if (!user) return refuse(deps, meta, null, 'unknown_email', attempt, { email: input.email });
+  if (!user.isActive) return refuse(deps, meta, user, 'inactive', attempt);
+  if (user.lockedNow) return refuse(deps, meta, user, 'locked', attempt);
+  if (!passwordOk) return refuse(deps, meta, user, user.passwordHash ? 'bad_password' : 'password_not_set', attempt);
 
   let method: 'password' | 'totp' | 'backup_code' = 'password';
   if (user.twoFactorEnabled) {
-    if (!input.totp) return { status: 'two_factor_required' };
+    if (!input.totp) {
+      await attemptNeutral(deps, attempt);
+      return { status: 'two_factor_required' };
+    }
     const factor = await checkSecondFactor(deps, user, input.totp);
-    if (!factor) return refuse(deps, meta, user, 'bad_totp');
+    if (!factor) return refuse(deps, meta, user, 'bad_totp', attempt);
     method = factor;
   }
 
@@ -184,6 +175,7 @@ export async function login(deps: AppDeps, meta: Meta, input: LoginInput): Promi
       .update(users)
       .set({ failedLoginAttempts: 0, isLocked: false, lockoutUntil: null, lastLoginAt: sql`now()`, lastLoginIp: meta.ip, updatedAt: sql`now()` })
       .where(eq(users.id, user.id));
+    await attemptSucceeded(tx, attempt);
     const session = await createSession(tx, {
       userId: user.id,
       hospitalId: user.hospitalId,
@@ -230,11 +222,12 @@ export async function changePassword(
     await logAuditEvent(deps.db, ctx, { action: A.passwordChange, resource: 'user', resourceId: auth.user.id, outcome: 'failure', metadata: { reason } });
     throw badRequest(message, { [field]: [message] });
   };
-  await throttlePasswordCheck(deps, meta, auth.user.email);
-  const [row] = await deps.db.select({ passwordHash: users.passwordHash }).from(users).where(eq(users.id, auth.user.id));
-  if (!row?.passwordHash || !(await verifyPassword(input.currentPassword, row.passwordHash))) {
-    return failed('currentPassword', 'The current password is not correct', 'bad_current_password');
-  }
+  const attempt = await checkSignedInPassword(deps, meta, auth.user, async () => {
+    const [row] = await deps.db.select({ passwordHash: users.passwordHash }).from(users).where(eq(users.id, auth.user.id));
+    return !!row?.passwordHash && (await verifyPassword(input.currentPassword, row.passwordHash));
+  });
+  if (!attempt) return failed('currentPassword', 'The current password is not correct', 'bad_current_password');
+  await attemptSucceeded(deps.db, attempt);
   const problem = passwordPolicyProblem(input.newPassword, auth.user.email);
   if (problem) return failed('newPassword', problem, 'policy');
   if (input.newPassword === input.currentPassword) return failed('newPassword', 'Choose a password different from the current one', 'unchanged');

@@ -7,7 +7,8 @@ import { readSettings } from '../hospitals/settings.js';
 import type { RequestMeta } from '../trpc/context.js';
 import { verifyPassword } from './passwords.js';
 import { authAuditActions as A } from './schemas.js';
-import { checkSecondFactor, throttlePasswordCheck } from './service.js';
+import { attemptSucceeded, checkSignedInPassword } from './lockout.js';
+import { checkSecondFactor } from './service.js';
 import { type AuthSession, markSessionTwoFactorVerified } from './sessions.js';
 import { decryptSecret, encryptSecret, hashBackupCode, newBackupCodes, newTotpSecret, provisioning, verifyTotp } from './totp.js';
 
@@ -88,12 +89,12 @@ export async function disableTwoFactor(deps: AppDeps, meta: Meta, auth: AuthSess
     await logAuditEvent(deps.db, ctx, { action: A.twoFactorDisable, resource: 'user', resourceId: auth.user.id, outcome: 'failure', metadata: { reason: 'required_for_role' } });
     throw new AppError('FORBIDDEN', 'Your hospital requires two-factor authentication for your role');
   }
-  await throttlePasswordCheck(deps, meta, auth.user.email);
-  if (!current.passwordHash || !(await verifyPassword(input.password, current.passwordHash))) {
-    return failed('password', 'The password is not correct', 'bad_password');
-  }
+  // Counted for the caller's address like a failed login (a stolen session cannot guess faster).
+  const attempt = await checkSignedInPassword(deps, meta, auth.user, async () => !!current.passwordHash && (await verifyPassword(input.password, current.passwordHash)));
+  if (!attempt) return failed('password', 'The password is not correct', 'bad_password');
   const factor = await checkSecondFactor(deps, { id: auth.user.id, twoFactorSecret: current.secret }, input.totp);
   if (!factor) return failed('totp', 'The code is not valid', 'bad_totp');
+  await attemptSucceeded(deps.db, attempt);
   await deps.db.transaction(async (tx) => {
     await tx.update(users).set({ twoFactorEnabled: false, twoFactorSecret: null, updatedAt: sql`now()` }).where(eq(users.id, auth.user.id));
     await tx.delete(userBackupCodes).where(eq(userBackupCodes.userId, auth.user.id));

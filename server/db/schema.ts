@@ -395,3 +395,23 @@ export const setupTokens = pgTable(
     index('setup_tokens_user_open_idx').on(t.userId).where(sql`${t.usedAt} IS NULL AND ${t.revokedAt} IS NULL`),
   ],
 );
+
+/**
+ * Failed password checks, the account protection that works with Redis down. A row per (subject, client
+ * address) counts that pair's failures and locks only that pair; the row with ip '*' counts the
+ * subject's failures from everywhere and only ever slows answers down (a bounded delay), so nobody can
+ * lock a nurse out from another address. The subject is the user's id, or 'email:' + a hash of an
+ * unknown email (so unknown accounts answer exactly like real ones). No foreign key: unknown emails
+ * have no user row. A count with no failure for 24 hours starts again from one.
+ */
+export const loginFailures = pgTable(
+  'login_failures',
+  {
+    subject: text('subject').notNull(),
+    ip: text('ip').notNull(),
+    failures: integer('failures').notNull().default(0),
+    lastFailedAt: tstz('last_failed_at').notNull().defaultNow(),
+    lockedUntil: tstz('locked_until'),
+  },
+  (t) => [primaryKey({ name: 'login_failures_pkey', columns: [t.subject, t.ip] }), index('login_failures_last_failed_idx').on(t.lastFailedAt)],
+);

@@ -9,6 +9,8 @@ import {
   createUserOutput,
   getAllUsersInput,
   getAllUsersOutput,
+  unlockUserInput,
+  unlockUserOutput,
   updateRoleInput,
   updateUserInput,
   userIdInput,
@@ -16,6 +18,7 @@ import {
 } from './schemas.js';
 import { createUser, getUser, listUsers, updateUser } from './service.js';
 import type { Caller } from './shared.js';
+import { unlockUser } from './unlock.js';
 
 const admin = permissionProcedure('user.manage');
 
@@ -63,4 +66,9 @@ export const usersRouter = router({
     .input(updateRoleInput)
     .output(userSchema)
     .mutation(({ ctx, input }) => updateUserRole(ctx.deps, callerOf(ctx), input)),
+
+  unlock: permissionProcedure('user.unlock')
+    .input(unlockUserInput)
+    .output(unlockUserOutput)
+    .mutation(({ ctx, input }) => unlockUser(ctx.deps, callerOf(ctx), input.userId)),
 });

@@ -105,6 +105,10 @@ export const updateUserInput = z.object({
 export type UpdateUserInput = z.infer<typeof updateUserInput>;
 
 export const updateRoleInput = z.object({ userId: zId, role: roleSchema, departmentId: zId.optional() });
+
+/** Admin unlock: clears the user's failed sign-in counts and locks (every address) and any manual lock. */
+export const unlockUserInput = z.object({ userId: zId });
+export const unlockUserOutput = z.object({ user: userSchema, clearedLocks: z.number().int().min(0) });
 export type UpdateRoleInput = z.infer<typeof updateRoleInput>;
 
 /**
