@@ -53,7 +53,8 @@ verify_health() {
   for url in $HEALTH_URLS; do
     until body="$(curl -fsS --max-time 3 "$url" 2>/dev/null)"; do
       if (( $(date +%s) >= deadline )); then
-        log "health check FAILED: $url: $(curl -sS --max-time 3 "$url" 2>&1 | head -c 400)"
+        # /readyz shows why it failed only to the metrics token holder (METRICS_TOKEN, the servers' environment).
+        log "health check FAILED: $url: $(curl -sS --max-time 3 ${METRICS_TOKEN:+-H "Authorization: Bearer $METRICS_TOKEN"} "$url" 2>&1 | head -c 400)"
         return 1
       fi
       sleep 0.5
