@@ -8,6 +8,7 @@ const prodEnv = {
   REDIS_URL: 'redis://cache:6379/2',
   TOTP_ENCRYPTION_KEY: goodKey,
   TOKEN_SIGNING_SECRET: 'x'.repeat(40),
+  AUDIT_ANCHOR_KEY: Buffer.alloc(32, 3).toString('base64'),
 };
 
 function problemsOf(env: Record<string, string>): string[] {

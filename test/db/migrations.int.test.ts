@@ -82,6 +82,7 @@ describe('migrations', () => {
       REDIS_URL: 'redis://127.0.0.1:6379/0',
       TOTP_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64'),
       TOKEN_SIGNING_SECRET: 'p'.repeat(40),
+      AUDIT_ANCHOR_KEY: Buffer.alloc(32, 2).toString('base64'),
       DB_SSL: 'disable',
     };
     const refused = await runScript('scripts/migrate.ts', ['down'], prod);

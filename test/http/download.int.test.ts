@@ -26,7 +26,7 @@ beforeAll(async () => {
 });
 
 let n = 0;
-async function completedExport(options: { filePath?: string; expiresAt?: Date; status?: 'completed' | 'expired' } = {}): Promise<string> {
+async function completedExport(options: { filePath?: string; expiresAt?: Date; status?: 'completed' | 'expired'; anchor?: unknown } = {}): Promise<string> {
   n++;
   const filePath = options.filePath ?? `${dir}/export-${n}.csv.gz`;
   if (!options.filePath) writeFileSync(filePath, gzipSync(`seq,action\n${n},test\n`));
@@ -44,6 +44,7 @@ async function completedExport(options: { filePath?: string; expiresAt?: Date; s
       sha256: 'x',
       completedAt: new Date(),
       expiresAt: options.expiresAt ?? new Date(Date.now() + 86_400_000),
+      anchor: options.anchor ?? null,
     })
     .returning({ id: auditExports.id });
   return row!.id;
@@ -82,6 +83,15 @@ describe('export download: the same gates as every procedure', () => {
     expect(await res.json()).toEqual({ error: procedure.message });
     await env.deps.db.execute(sql`UPDATE hospitals SET settings = jsonb_set(settings, '{requireTwoFactorFor}', '[]'::jsonb) WHERE id = ${admin.hospitalId}`);
     expect((await download(id, adminToken)).status).toBe(200);
+  });
+});
+
+describe('export download: the audit chain anchor', () => {
+  it('is sent with the file, to keep beside it', async () => {
+    const anchor = { chainId: t.hospital.general.id, seq: 7, hash: 'a'.repeat(64), anchoredAt: new Date().toISOString(), mac: 'b'.repeat(64) };
+    const res = await download(await completedExport({ anchor }), adminToken);
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.headers.get('x-clarion-audit-anchor') ?? 'null')).toEqual(anchor);
   });
 });
 

@@ -6,7 +6,7 @@ import { loadConfig } from '../../server/config.js';
 
 const run = promisify(execFile);
 const root = new URL('../..', import.meta.url).pathname;
-const secrets = { POSTGRES_PASSWORD: 'pw', TOTP_ENCRYPTION_KEY: 'k', TOKEN_SIGNING_SECRET: 's' };
+const secrets = { POSTGRES_PASSWORD: 'pw', TOTP_ENCRYPTION_KEY: 'k', TOKEN_SIGNING_SECRET: 's', AUDIT_ANCHOR_KEY: 'a' };
 
 describe('docker-compose.yml', () => {
   it('is valid for Debian docker-compose (no engine needed) and names every service', async () => {

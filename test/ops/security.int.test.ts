@@ -62,6 +62,7 @@ describe('security headers', () => {
       REDIS_URL: 'redis://r:6379/0',
       TOTP_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
       TOKEN_SIGNING_SECRET: 'a-production-secret-that-is-long-enough-1234',
+      AUDIT_ANCHOR_KEY: Buffer.alloc(32, 9).toString('base64'),
     });
     const headers = new Map<string, string>();
     const res = { setHeader: (k: string, v: string) => headers.set(k.toLowerCase(), v) };
