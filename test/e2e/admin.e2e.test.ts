@@ -109,6 +109,21 @@ describe('sign-in and the admin screens', () => {
     await admin.getByRole('row', { name: /Nora Newhire/ }).getByRole('cell', { name: 'Deactivated', exact: true }).waitFor();
   });
 
+  it('unlocks a user whose sign-in was locked from one device (issue 13 item 14)', async () => {
+    const email = 'nurse.er@general.test';
+    const login = (password: string) =>
+      fetch(`${server.url}/trpc/auth.login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
+    for (let i = 0; i < 5; i++) await login('not-the-password');
+    expect((await login(PASSWORD)).status).toBe(429);
+    await admin.getByRole('button', { name: 'Edit Noah ER Nurse' }).click();
+    const editor = admin.getByRole('region', { name: 'Edit Noah ER Nurse' });
+    await editor.getByRole('button', { name: 'Unlock' }).click();
+    await editor.getByRole('status').filter({ hasText: 'Unlocked: sign-in works again on 1 locked device' }).waitFor();
+    await screenshot(admin, 'admin-unlock');
+    expect((await login(PASSWORD)).status).toBe(200);
+    await editor.getByRole('button', { name: 'Close' }).click();
+  });
+
   it('creates and renames a department', async () => {
     await admin.getByRole('link', { name: 'Departments' }).click();
     await admin.getByLabel('Code').fill('onc');

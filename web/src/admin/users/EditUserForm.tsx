@@ -12,7 +12,7 @@ import { SetupLinkBox } from './SetupLinkBox.js';
 
 const ROLES = ['operator', 'nurse', 'doctor', 'head_doctor', 'admin'] as const;
 
-/** Edit details, change role, deactivate or reactivate one user. */
+/** Edit details, change role, deactivate or reactivate, unlock sign-in of one user. */
 export function EditUserForm({ user, self, departments, onClose }: { user: User; self: SessionUser; departments: Department[]; onClose: () => void }) {
   const trpc = useTRPC();
   const qc = useQueryClient();
@@ -33,6 +33,12 @@ export function EditUserForm({ user, self, departments, onClose }: { user: User;
     ok('Deactivated')();
   } }));
   const reactivate = useMutation(trpc.users.reactivate.mutationOptions({ onSuccess: ok('Reactivated') }));
+  // The nurse who phones because sign-in is refused: clears the failed sign-in counts and locks.
+  const unlock = useMutation(
+    trpc.users.unlock.mutationOptions({
+      onSuccess: (r) => ok(r.clearedLocks ? `Unlocked: sign-in works again on ${r.clearedLocks} locked ${r.clearedLocks === 1 ? 'device' : 'devices'}` : 'Unlocked: nothing was locked; failed sign-ins cleared')(),
+    }),
+  );
   // A new one-time link (the older one stops working): for a lost password or an expired first link.
   const issueLink = useMutation(trpc.accounts.issueSetupLink.mutationOptions({ onSuccess: () => setDone(null) }));
   const set = (k: keyof typeof values) => (e: { target: { value: string } }) => setValues({ ...values, [k]: e.target.value });
@@ -44,7 +50,7 @@ export function EditUserForm({ user, self, departments, onClose }: { user: User;
     setErrors({});
     update.mutate(v.data);
   };
-  const failure = update.error ?? updateRole.error ?? deactivate.error ?? reactivate.error ?? issueLink.error;
+  const failure = update.error ?? updateRole.error ?? deactivate.error ?? reactivate.error ?? issueLink.error ?? unlock.error;
 
   return (
     <section className="card" aria-label={`Edit ${user.name}`}>
@@ -106,6 +112,9 @@ export function EditUserForm({ user, self, departments, onClose }: { user: User;
         )}
         <button type="button" disabled={!user.isActive || issueLink.isPending} onClick={() => issueLink.mutate({ id: user.id })}>
           Send new setup link
+        </button>
+        <button type="button" disabled={unlock.isPending} onClick={() => unlock.mutate({ userId: user.id })}>
+          Unlock
         </button>
         <button type="button" onClick={onClose}>
           Close
