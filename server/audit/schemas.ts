@@ -99,7 +99,8 @@ export type ComplianceReport = z.infer<typeof complianceReportOutput>;
 export const anchorSchema = z.object({
   chainId: z.string().min(1).max(64),
   seq: z.number().int().min(0),
-  hash: z.string().regex(/^[0-9a-f]{64}$/),
+  // The hash as stored (SHA-256 hex for every row the trigger wrote); signed, not re-derived, here.
+  hash: z.string().min(1).max(128),
   anchoredAt: zIso,
   mac: z.string().regex(/^[0-9a-f]{64}$/),
 });
