@@ -181,6 +181,9 @@ describe('issue 13, finding 13: a demoted and deactivated admin cannot take cont
 
     await admin.users.updateRole.mutate({ userId: rogue.id, role: 'nurse', departmentId: t.hospital.general.departments.ICU });
     await admin.users.deactivate.mutate({ id: rogue.id });
+    // Its socket is closed (a call caught in flight by the close would fail with "WebSocket closed"
+    // rather than an answer); what follows goes out on the client's reconnect with the same token.
+    await eventually(() => sc.closes.some((c) => c.code === 4401), 2_000, 'socket closed');
     const before = await env.deps.db.execute(sql`SELECT id, role, is_active, department_id, updated_at FROM users ORDER BY id`);
 
     for (const call of [
