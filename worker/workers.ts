@@ -84,6 +84,8 @@ export async function startWorkers(deps: AppDeps): Promise<RunningWorkers> {
   const ensured = ensureSchedules().catch((err) => deps.log.warn({ err: err.message }, 'job schedules not created (Redis down?); retried every 10 s'));
 
   const beat = () => deps.redis.set(heartbeatKey(deps), new Date().toISOString(), 'EX', HEARTBEAT_TTL_SECONDS).catch(() => undefined);
+  // At start the fail-fast client is usually still connecting: beat as soon as it is ready too.
+  deps.redis.on('ready', beat);
   void beat();
   const timer = setInterval(() => {
     void beat();
@@ -99,6 +101,7 @@ export async function startWorkers(deps: AppDeps): Promise<RunningWorkers> {
     workers,
     async close() {
       clearInterval(timer);
+      deps.redis.off('ready', beat);
       await sweeper.stop();
       // Graceful: stop taking jobs and let the active ones finish; with Redis down that cannot be
       // confirmed, so after a bound the workers are closed without waiting.

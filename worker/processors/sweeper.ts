@@ -1,8 +1,11 @@
 import { and, asc, inArray, isNotNull, lte, type SQL, sql } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
+import type pg from 'pg';
 import { escalateAlert, expireAlert, reopenAfterAckTimeout } from '../../server/alerts/service.js';
+import { createPool } from '../../server/db/client.js';
 import { alerts } from '../../server/db/schema.js';
 import type { AppDeps } from '../../server/deps.js';
+import { AppError } from '../../server/errors.js';
 import { requeueStuckExports } from '../../server/exports/requeue.js';
 import type { Logger } from '../../server/logger.js';
 import { type Loop, startLoop } from '../loop.js';
@@ -42,6 +45,8 @@ async function forEachDue(deps: AppDeps, column: PgColumn, where: SQL, graceSeco
       try {
         if (await act(a)) tally.done++;
       } catch (err) {
+        // Gone or changed since it was read (a response won the race): nothing left to repair.
+        if (err instanceof AppError && (err.code === 'NOT_FOUND' || err.code === 'CONFLICT')) continue;
         tally.failed++;
         tally.firstError ??= `${a.id}: ${err instanceof Error ? err.message : String(err)}`;
       }
@@ -78,10 +83,12 @@ export async function repairMissedTimers(deps: AppDeps, log: Logger) {
  * and one that hangs mid-sweep is cut off by Postgres (idle_in_transaction_session_timeout on that
  * session), so another worker takes over on its next tick. Two sweeps overlapping after such a
  * take-over are still safe: every change is a guarded UPDATE (level and version), at most once.
- * Returns null when another worker holds the lock.
+ * The lock's connection comes from `lockPool` (one connection of its own), so a sweep never holds
+ * one of the connections its own escalations and the timers need. Returns null when another
+ * worker holds the lock.
  */
-export async function sweepOnce(deps: AppDeps, log: Logger): Promise<Awaited<ReturnType<typeof repairMissedTimers>> | null> {
-  const client = await deps.pool.connect();
+export async function sweepOnce(deps: AppDeps, lockPool: pg.Pool, log: Logger): Promise<Awaited<ReturnType<typeof repairMissedTimers>> | null> {
+  const client = await lockPool.connect();
   // A checked-out client has no error listener: without this a dropped connection would crash the worker.
   let broken: Error | undefined;
   const onError = (err: Error) => {
@@ -107,5 +114,13 @@ export async function sweepOnce(deps: AppDeps, log: Logger): Promise<Awaited<Ret
 /** The sweeper on the worker's own timer, every SWEEP_INTERVAL_MS: escalations stay on time with Redis down. */
 export function startSweeper(deps: AppDeps): Loop {
   const log = deps.log.child({ loop: 'sweeper' });
-  return startLoop('sweeper', deps.config.worker.sweepIntervalMs, log, () => sweepOnce(deps, log));
+  const lockPool = createPool({ database: { ...deps.config.database, poolMin: 0 } }, { max: 1 });
+  lockPool.on('error', (err) => log.debug({ err: err.message }, 'sweeper lock connection lost'));
+  const loop = startLoop('sweeper', deps.config.worker.sweepIntervalMs, log, () => sweepOnce(deps, lockPool, log));
+  return {
+    async stop() {
+      await loop.stop();
+      await lockPool.end();
+    },
+  };
 }
