@@ -104,7 +104,12 @@ describe('a user who opens many replays and does not read', () => {
       peakBuffered = Math.max(peakBuffered, serverBuffered());
     }, 50);
     try {
-      await sleep(2_500);
+      // Until the replays have filled the kernel's socket buffers and reach the server's own bound (on a
+      // busy machine that takes a while), then a little longer: the bound must hold from there on.
+      const saturated = Date.now() + 40_000;
+      while (peakBuffered < 128 * 1024 && Date.now() < saturated) await sleep(100);
+      expect(peakBuffered).toBeGreaterThanOrEqual(128 * 1024);
+      await sleep(1_500);
       // Meanwhile an ordinary board is served as usual.
       const operator = clientFor(server, await t.token('general', 'operator'));
       const alert = await operator.alerts.create.mutate({ title: 'Raised during the flood', priority: 'critical', alertType: 'medical', departmentId: t.hospital.general.departments.ICU });
@@ -131,29 +136,32 @@ describe('a user who opens many replays and does not read', () => {
     expect(refusal?.message).toMatch(/subscriptions/i);
     for (const s of sockets) s.ws.terminate();
     board.stop();
-  });
+  }, 90_000);
 
   it('a socket that stops reading mid-replay is disconnected after the drain timeout, and its slots come back', async () => {
     const token = await t.token('general', 'head');
+    const existing = new Set(server.app.wss.clients);
     const stalled = await rawSocket(token);
     stalled.ws.pause();
     for (let id = 1; id <= 3; id++) stalled.subscribe(id, '0');
-    const before = server.app.wss.clients.size;
+    await sleep(200);
+    const onServer = [...server.app.wss.clients].find((c) => !existing.has(c));
+    expect(onServer).toBeDefined();
     const started = Date.now();
-    while (server.app.wss.clients.size === before && Date.now() - started < (DRAIN_TIMEOUT_S + 10) * 1_000) await sleep(100);
-    expect(server.app.wss.clients.size).toBe(before - 1);
+    while (onServer!.readyState !== onServer!.CLOSED && Date.now() - started < (DRAIN_TIMEOUT_S + 40) * 1_000) await sleep(100);
+    expect(onServer!.readyState).toBe(onServer!.CLOSED);
     expect(Date.now() - started).toBeGreaterThanOrEqual((DRAIN_TIMEOUT_S - 1) * 1_000);
     stalled.ws.terminate();
 
-    // The same session may open its full share again: the stalled socket's slots were released.
-    const fresh = await rawSocket(token);
-    for (let id = 1; id <= PER_SOCKET; id++) fresh.subscribe(id);
+    // The same session may open its whole share (PER_SESSION) again: the stalled socket's slots were released.
+    const fresh = [await rawSocket(token), await rawSocket(token)];
+    for (const f of fresh) for (let id = 1; id <= PER_SESSION / 2; id++) f.subscribe(id);
     const until = Date.now() + 10_000;
-    while (fresh.started.size < PER_SOCKET && Date.now() < until) await sleep(50);
-    await sleep(300);
-    expect([...fresh.errors.values()].filter((e) => e.code === 'TOO_MANY_REQUESTS')).toEqual([]);
-    fresh.ws.terminate();
-  });
+    while (fresh.some((f) => f.started.size < PER_SESSION / 2) && Date.now() < until) await sleep(50);
+    await sleep(500);
+    expect(fresh.flatMap((f) => [...f.errors.values()])).toEqual([]);
+    for (const f of fresh) f.ws.terminate();
+  }, 90_000);
 
   it('a board that reads gets a whole large replay, in order, through the same bound', async () => {
     const reader = await rawSocket(await t.token('general', 'head'));
@@ -165,12 +173,12 @@ describe('a user who opens many replays and does not read', () => {
       if (msg.result?.type === 'data') ids.push(Number(msg.result.id));
     });
     reader.subscribe(1, '0');
-    const until = Date.now() + 30_000;
+    const until = Date.now() + 50_000;
     while (ids.length < EVENTS + 1 && Date.now() < until) await sleep(50);
-    process.stdout.write(`replay of ${ids.length} events to a reading client: ${Date.now() - (until - 30_000)} ms\n`);
+    process.stdout.write(`replay of ${ids.length} events to a reading client: ${Date.now() - (until - 50_000)} ms\n`);
     expect(ids.length).toBeGreaterThanOrEqual(EVENTS + 1);
     expect([...ids].sort((a, b) => a - b)).toEqual(ids);
     expect(reader.errors.size).toBe(0);
     reader.ws.terminate();
-  });
+  }, 60_000);
 });
