@@ -13,7 +13,7 @@ import { dummyPasswordHash, hashPassword, verifyPassword } from './passwords.js'
 import { authAuditActions as A, type AuthUserOutput, type LoginFailureReason, type LoginInput, type LoginOutput, passwordPolicyProblem } from './schemas.js';
 import { type AuthSession, type AuthUser, createSession, mustSetupTwoFactor, revokeSessions } from './sessions.js';
 import { type Attempt, attemptNeutral, attemptSucceeded, beginAttempt, checkSignedInPassword, emailSubject, LOCKED_MESSAGE } from './lockout.js';
-import { countLoginAttempt } from './throttle.js';
+import { countLoginAttempt, rememberClient } from './throttle.js';
 import { decryptSecret, hashBackupCode, isTotpFormat, verifyTotp } from './totp.js';
 
 type Meta = Pick<RequestMeta, 'ip' | 'userAgent'>;
@@ -197,6 +197,7 @@ export async function login(deps: AppDeps, meta: Meta, input: LoginInput): Promi
     return { session, mustSetup };
   });
 
+  rememberClient(deps, meta.ip, input.email);
   const authUser: AuthUser = { ...user, mustSetupTwoFactor: opened.mustSetup };
   return { status: 'ok', token: opened.session.token, expiresAt: toIso(opened.session.expiresAt), user: toUserOutput(authUser) };
 }

@@ -54,6 +54,16 @@ describe('login throttling', () => {
     expect(results.at(-1)).toBe('TOO_MANY_REQUESTS');
   });
 
+  it('a flood on one email from outside does not keep out an address that signed in to it before', async () => {
+    const u = await makeUser(env, t);
+    expect(await attempt(u.email, '10.5.0.1', DEV_PASSWORD)).toBe('OK');
+    // An attacker spreads guesses over many addresses, past the per-email limit…
+    for (let i = 0; i < LIMIT * 3 + 2; i++) await attempt(u.email, `10.6.0.${i + 1}`);
+    expect(await attempt(u.email, '10.6.1.1', DEV_PASSWORD)).toBe('TOO_MANY_REQUESTS');
+    // …but the nurse at the ward's own workstation still signs in.
+    expect(await attempt(u.email, '10.5.0.1', DEV_PASSWORD)).toBe('OK');
+  });
+
   it('limits one address guessing many accounts (at ten times the limit)', async () => {
     const results = [];
     for (let i = 0; i < LIMIT * 10 + 1; i++) results.push(await attempt(`nobody${i}@general.test`, '10.2.0.1'));
