@@ -31,6 +31,9 @@ beforeAll(async () => {
   await env.deps.db.execute(sql`UPDATE users SET two_factor_enabled = true WHERE id = ${t.user('general', 'admin').id}`);
   await env.deps.db.execute(sql`UPDATE users SET is_active = false WHERE id = ${t.user('general', 'nurse.er').id}`);
   await env.deps.db.execute(sql`UPDATE users SET last_login_at = now() - interval '120 days' WHERE id = ${t.user('general', 'operator').id}`);
+  // The seed raises and acknowledges through the services, seconds apart; give its two acknowledged
+  // alerts (CARD medium, ER high) a known response time of 30 s.
+  await env.deps.db.execute(sql`UPDATE alerts SET acknowledged_at = created_at + interval '30 seconds' WHERE hospital_id = ${g} AND acknowledged_at IS NOT NULL`);
   await env.deps.db.execute(sql`UPDATE users SET last_login_at = now() - interval '1 day', created_at = now() - interval '1 year' WHERE hospital_id = ${g} AND id <> ${t.user('general', 'operator').id}`);
 });
 
@@ -62,7 +65,7 @@ describe('audit.getComplianceReport', () => {
 
     expect(report.chain).toMatchObject({ chainId: t.hospital.general.id, verified: true, firstBadSeq: null, problem: null });
     expect(report.chain.rowsChecked).toBeGreaterThan(10);
-    // The dev seed's alerts: one of each status; the acknowledged ones took 30 s (CARD medium, ER high).
+    // The dev seed's alerts: one of each status; the acknowledged ones took 30 s (set above).
     const r = report.alertResponse;
     expect(Object.fromEntries(r.byStatus.map((x) => [x.status, x.count]))).toEqual({ active: 2, acknowledged: 1, resolved: 1, cancelled: 1 });
     expect(r.timeToAcknowledge.map((x) => [x.departmentName, x.priority, x.acknowledged, x.medianSeconds])).toEqual([
