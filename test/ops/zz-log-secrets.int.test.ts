@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generate } from 'otplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEVELOPMENT_AUDIT_ANCHOR_KEY, DEVELOPMENT_TOKEN_SECRET, DEVELOPMENT_TOTP_KEY } from '../../server/config.js';
 import { DEV_PASSWORD } from '../../server/seed/dev.js';
 import { closeDeps, createDeps } from '../../server/deps.js';
 import { createLogger } from '../../server/logger.js';
@@ -17,7 +18,13 @@ import { seedTenants } from '../support/tenants.js';
 let env: TestEnv;
 let server: TestServer;
 const memory: string[] = [];
-const secrets: { what: string; value: string }[] = [{ what: 'seeded password', value: DEV_PASSWORD }];
+const secrets: { what: string; value: string }[] = [
+  { what: 'seeded password', value: DEV_PASSWORD },
+  // The keys from the environment (the test profile runs with the development ones).
+  { what: 'TOTP encryption key', value: DEVELOPMENT_TOTP_KEY },
+  { what: 'audit anchor key', value: DEVELOPMENT_AUDIT_ANCHOR_KEY },
+  { what: 'setup-link token secret', value: DEVELOPMENT_TOKEN_SECRET },
+];
 
 const patterns: { what: string; re: RegExp }[] = [
   { what: 'bearer token', re: /Bearer\s+(?!\[redacted\])[A-Za-z0-9_\-.~+/=]{16,}/i },
