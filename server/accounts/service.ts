@@ -12,13 +12,11 @@ import type { AppDeps } from '../deps.js';
 import { AppError, badRequest, conflict, notFound } from '../errors.js';
 import { readSettings } from '../hospitals/settings.js';
 import { publishControl } from '../realtime/control.js';
-import type { RequestMeta } from '../trpc/context.js';
+import type { ClientMeta as Meta } from '../request.js';
 import type { Caller } from '../users/shared.js';
 import { deliverLink, issueLink, revokeOpenLinks } from './links.js';
 import { accountAuditActions as A, type CompleteSetupInput, type SetupInfo, type SetupLink, type SetupPurpose } from './schemas.js';
 import { checkSetupToken, hashSetupToken } from './tokens.js';
-
-type Meta = Pick<RequestMeta, 'ip' | 'userAgent'>;
 
 /** One answer for every unusable link (forged, malformed, expired, spent, revoked, inactive user). */
 const INVALID_LINK = 'This setup link is not valid or has expired; ask your administrator for a new one';

@@ -8,15 +8,13 @@ import type { AppDeps } from '../deps.js';
 import { AppError, badRequest } from '../errors.js';
 import { readSettings } from '../hospitals/settings.js';
 import { publishControl } from '../realtime/control.js';
-import type { RequestMeta } from '../trpc/context.js';
+import type { ClientMeta as Meta } from '../request.js';
 import { dummyPasswordHash, hashPassword, verifyPassword } from './passwords.js';
 import { authAuditActions as A, type AuthUserOutput, type LoginFailureReason, type LoginInput, type LoginOutput, passwordPolicyProblem } from './schemas.js';
 import { type AuthSession, type AuthUser, createSession, mustSetupTwoFactor, revokeSessions } from './sessions.js';
 import { type Attempt, attemptNeutral, attemptSucceeded, beginAttempt, checkSignedInPassword, emailSubject, LOCKED_MESSAGE } from './lockout.js';
 import { countLoginAttempt, rememberClient } from './throttle.js';
 import { decryptSecret, hashBackupCode, isTotpFormat, verifyTotp } from './totp.js';
-
-type Meta = Pick<RequestMeta, 'ip' | 'userAgent'>;
 
 /** The one answer for every failed sign-in: unknown email, wrong password, locked or inactive look alike. */
 const INVALID_CREDENTIALS = 'Invalid email or password';

@@ -4,15 +4,13 @@ import { hospitals, userBackupCodes, users } from '../db/schema.js';
 import type { AppDeps } from '../deps.js';
 import { AppError, badRequest, conflict } from '../errors.js';
 import { readSettings } from '../hospitals/settings.js';
-import type { RequestMeta } from '../trpc/context.js';
+import type { ClientMeta as Meta } from '../request.js';
 import { verifyPassword } from './passwords.js';
 import { authAuditActions as A } from './schemas.js';
 import { attemptSucceeded, checkSignedInPassword } from './lockout.js';
 import { checkSecondFactor } from './service.js';
 import { type AuthSession, markSessionTwoFactorVerified } from './sessions.js';
 import { decryptSecret, encryptSecret, hashBackupCode, newBackupCodes, newTotpSecret, provisioning, verifyTotp } from './totp.js';
-
-type Meta = Pick<RequestMeta, 'ip' | 'userAgent'>;
 
 const ctxOf = (meta: Meta, auth: AuthSession): AuditContext => ({
   userId: auth.user.id,

@@ -9,16 +9,12 @@ import type { AppDeps } from '../deps.js';
 import { toTRPCError } from '../errors.js';
 import { bearerToken, clientIp, userAgent } from '../http/client-info.js';
 import type { Logger } from '../logger.js';
+import type { RequestMeta } from '../request.js';
 import type { EventHub } from '../realtime/hub.js';
 import { type SocketIdentity, type SocketRegistry, sameIdentity } from '../realtime/sockets.js';
 import type WebSocket from 'ws';
 
-export interface RequestMeta {
-  requestId: string;
-  ip: string;
-  userAgent: string | null;
-  transport: 'http' | 'ws';
-}
+export type { RequestMeta };
 
 export interface Context {
   deps: AppDeps;
