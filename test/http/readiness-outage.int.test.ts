@@ -1,25 +1,19 @@
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, PrivateRedis } from '../../scripts/fault-lib.js';
-import { createTestEnv, type TestEnv } from '../support/env.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { TestEnv } from '../support/env.js';
+import { createOutageEnv, type OutageEnv } from '../support/outage.js';
 import { clientFor, startTestServer, type TestServer } from '../support/server.js';
 
 // Issue 13 item 4: a Redis outage is one Clarion rides through (Postgres tick, sweeper on the worker's
 // own timer), so /readyz must not take every server out of the load balancer during it. A PRIVATE
 // redis-server is stopped here; the machine's shared one is never touched.
-let redis: PrivateRedis;
-let redisUp = true;
+let outage: OutageEnv;
 let env: TestEnv;
 let server: TestServer;
 
 beforeAll(async () => {
-  redis = new PrivateRedis(await freePort());
-  await redis.start();
-  afterAll(() => redis.stop()); // after-hooks run in reverse: this one last
-  env = await createTestEnv({ REDIS_URL: redis.url() });
-  afterAll(async () => {
-    if (!redisUp) await redis.start(); // the env's clean-up needs Redis
-  });
+  outage = await createOutageEnv();
+  env = outage.env;
   server = await startTestServer(env);
 });
 
@@ -35,8 +29,7 @@ describe('/readyz during a Redis outage', () => {
     expect(before.status).toBe(200);
     expect(before.body.ok).toBe(true);
 
-    await redis.stop();
-    redisUp = false;
+    await outage.stopRedis();
     await new Promise((r) => setTimeout(r, 300));
     const during = await readyz();
     expect(during.status, JSON.stringify(during.body)).toBe(200);
@@ -61,8 +54,7 @@ describe('/readyz during a Redis outage', () => {
       await env.deps.db.execute(sql`INSERT INTO clarion_migrations (id, name, checksum) VALUES (${last.id}, ${last.name}, ${last.checksum})`);
     }
 
-    await redis.start();
-    redisUp = true;
+    await outage.startRedis();
     await new Promise((r) => setTimeout(r, 2_500)); // the fail-fast client reconnects (back-off up to 2 s)
     const after = await readyz();
     expect(after.status).toBe(200);
@@ -73,8 +65,7 @@ describe('/readyz during a Redis outage', () => {
     const { createDatabase, createPool } = await import('../../server/db/client.js');
     const { checkReadiness } = await import('../../server/health/service.js');
     const deadPool = createPool(env.config, { url: 'postgres://postgres@127.0.0.1:1/none', max: 1 });
-    if (redisUp) await redis.stop();
-    redisUp = false;
+    await outage.stopRedis();
     try {
       const ready = await checkReadiness({ ...env.deps, db: createDatabase(deadPool) });
       expect(ready.ok).toBe(false);

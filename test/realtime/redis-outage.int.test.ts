@@ -1,17 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, PrivateRedis } from '../../scripts/fault-lib.js';
 import type { AlertEvent } from '../../server/alerts/schemas.js';
 import { closeDeps, createDeps } from '../../server/deps.js';
 import { EventHub } from '../../server/realtime/hub.js';
-import { createTestEnv, type TestEnv } from '../support/env.js';
+import type { TestEnv } from '../support/env.js';
+import { createOutageEnv, type OutageEnv } from '../support/outage.js';
 import { type Collector, clientFor, collectEvents, startTestServer, type TestServer } from '../support/server.js';
 import { seedTenants, type Tenants } from '../support/tenants.js';
 
 // Issue 13 item 2: a board that subscribes while Redis is down must still get its replay and every
 // new event, on the Postgres tick, on a server that was running before the outage and on one started
 // during it. A PRIVATE redis-server is stopped here; the machine's shared Redis is never touched.
-let redis: PrivateRedis;
-let redisUp = true;
+let outage: OutageEnv;
 let env: TestEnv;
 let t: Tenants;
 let before: TestServer;
@@ -19,14 +18,10 @@ const TICK_MS = 300;
 const collectors: Collector[] = [];
 
 beforeAll(async () => {
-  redis = new PrivateRedis(await freePort());
-  await redis.start();
-  afterAll(() => redis.stop()); // after-hooks run in reverse: this one last
-  env = await createTestEnv({ REDIS_URL: redis.url() });
-  // Before the env's clean-up, which needs Redis up again.
-  afterAll(async () => {
+  outage = await createOutageEnv();
+  env = outage.env;
+  afterAll(() => {
     for (const c of collectors) c.stop();
-    if (!redisUp) await redis.start();
   });
   t = await seedTenants(env);
   before = await startTestServer(env, { separate: true, fanoutTickMs: TICK_MS });
@@ -56,8 +51,7 @@ describe('subscribing while Redis is down', () => {
     const { lastEventId: startId } = await operator.alerts.getActive.query();
     const replayFrom = String(Number(startId) - 1);
 
-    await redis.stop();
-    redisUp = false;
+    await outage.stopRedis();
     const during = await startTestServer(env, { separate: true, fanoutTickMs: TICK_MS });
 
     // Four boards subscribe only now: with and without a lastEventId, on each server.
@@ -84,8 +78,7 @@ describe('subscribing while Redis is down', () => {
     expect(boards.freshReplay.events.filter((e) => e.alert.id === beforeOutage.id)).toHaveLength(1);
 
     // Redis returns: the Redis channel subscriptions taken in the background complete and nothing is lost or doubled.
-    await redis.start();
-    redisUp = true;
+    await outage.startRedis();
     const after = await raise('Raised after Redis returned');
     for (const board of Object.values(boards)) await board.until((e) => e.some((x) => x.alert.id === after.id), 5_000);
     for (const board of Object.values(boards)) {
@@ -95,8 +88,7 @@ describe('subscribing while Redis is down', () => {
   });
 
   it('a fan-out hub created while Redis is down registers subscribers from Postgres alone', async () => {
-    await redis.stop();
-    redisUp = false;
+    await outage.stopRedis();
     const deps = createDeps(env.config, env.deps.log);
     const hub = new EventHub(deps, TICK_MS);
     try {
@@ -122,8 +114,7 @@ describe('subscribing while Redis is down', () => {
       hub.unregister(sub);
     } finally {
       await hub.stop();
-      await redis.start();
-      redisUp = true;
+      await outage.startRedis();
       await closeDeps(deps);
     }
   });

@@ -1,39 +1,28 @@
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, PrivateRedis } from '../../scripts/fault-lib.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createAlert } from '../../server/alerts/service.js';
 import { requestExport } from '../../server/exports/service.js';
 import type { Actor } from '../../server/permissions.js';
-import { createTestEnv, type TestEnv } from '../support/env.js';
+import type { TestEnv } from '../support/env.js';
+import { createOutageEnv, type OutageEnv } from '../support/outage.js';
 import { seedTenants, type Tenants } from '../support/tenants.js';
 import { setPolicy, spawnWorker, waitUntil } from '../support/worker.js';
 
 // Issue 13 items 3 and 10: escalations (and the repair of lost export jobs) must not depend on Redis.
 // The worker processes run against a PRIVATE redis-server that this file stops and restarts; the
 // machine's shared Redis is never touched.
-let redis: PrivateRedis;
+let outage: OutageEnv;
 let env: TestEnv;
 let t: Tenants;
-let redisUp = true;
 const SWEEP_MS = 500;
-const stopRedis = async () => {
-  await redis.stop();
-  redisUp = false;
-};
-const startRedis = async () => {
-  await redis.start();
-  redisUp = true;
-};
+const stopRedis = () => outage.stopRedis();
+const startRedis = () => outage.startRedis();
 const exportDir = `${process.cwd()}/test-artifacts/exports-outage-${process.pid}`;
 
 beforeAll(async () => {
-  redis = new PrivateRedis(await freePort());
-  await redis.start();
-  afterAll(() => redis.stop()); // after-hooks run in reverse: this one last
-  env = await createTestEnv({ REDIS_URL: redis.url(), SWEEP_INTERVAL_MS: String(SWEEP_MS), EXPORT_DIR: exportDir, EXPORT_REQUEUE_AFTER_SECONDS: '2' });
-  // Before the env's clean-up, which needs Redis up again.
-  afterAll(() => (redisUp ? undefined : startRedis()));
+  outage = await createOutageEnv({ SWEEP_INTERVAL_MS: String(SWEEP_MS), EXPORT_DIR: exportDir, EXPORT_REQUEUE_AFTER_SECONDS: '2' });
+  env = outage.env;
   t = await seedTenants(env);
   await setPolicy(env, t.hospital.general.id, 'critical', [2, 2]);
 });
