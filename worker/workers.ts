@@ -4,7 +4,7 @@ import { bullPrefix, queueNames } from '../server/jobs/queues.js';
 import { createBlockingRedis, redisKey } from '../server/redis.js';
 import { backupProcessor } from './processors/backup.js';
 import { exportProcessor } from './processors/export.js';
-import { auditAnchorProcessor, auditRetentionProcessor, eventRetentionProcessor, exportCleanupProcessor } from './processors/maintenance.js';
+import { auditAnchorProcessor, auditRetentionProcessor, eventRetentionProcessor, exportCleanupProcessor, loginFailureCleanupProcessor } from './processors/maintenance.js';
 import { startSweeper } from './processors/sweeper.js';
 import { presenceCheckProcessor } from './processors/presence.js';
 import { ackTimeoutProcessor, escalateProcessor, expireProcessor } from './processors/timers.js';
@@ -19,6 +19,7 @@ export const processors: AnyProcessor[] = [
   auditRetentionProcessor,
   auditAnchorProcessor,
   exportCleanupProcessor,
+  loginFailureCleanupProcessor,
   eventRetentionProcessor,
   presenceCheckProcessor,
   backupProcessor,
@@ -78,6 +79,7 @@ export async function startWorkers(deps: AppDeps): Promise<RunningWorkers> {
     await maintenance.upsertJobScheduler('presence-check', { every: deps.config.worker.presenceCheckMs }, { name: 'presence-check', data: {} });
     await maintenance.upsertJobScheduler('event-retention', { pattern: '45 3 * * *' }, { name: 'event-retention', data: {} });
     await maintenance.upsertJobScheduler('export-cleanup', { every: 3_600_000 }, { name: 'export-cleanup', data: {} });
+    await maintenance.upsertJobScheduler('login-failure-cleanup', { every: 3_600_000 }, { name: 'login-failure-cleanup', data: {} });
     if (deps.config.backup.schedule === 'off') await maintenance.removeJobScheduler('backup');
     else await maintenance.upsertJobScheduler('backup', { pattern: deps.config.backup.schedule }, { name: 'backup', data: {} });
   };

@@ -99,6 +99,18 @@ export async function attemptNeutral(deps: Pick<AppDeps, 'db' | 'config'>, attem
     .where(and(eq(loginFailures.subject, attempt.subject), inArray(loginFailures.ip, [attempt.ip, ACCOUNT_WIDE])));
 }
 
+/**
+ * Rows that no longer count (no failure for FORGET_AFTER, no lock still running): an attacker trying
+ * made-up emails must not grow the table without end. Returns how many were removed.
+ */
+export async function forgetStaleFailures(db: Tx): Promise<number> {
+  const rows = await db
+    .delete(loginFailures)
+    .where(and(sql`${loginFailures.lastFailedAt} < now() - ${FORGET_AFTER}`, sql`(${loginFailures.lockedUntil} IS NULL OR ${loginFailures.lockedUntil} <= now())`))
+    .returning({ ip: loginFailures.ip });
+  return rows.length;
+}
+
 /** Admin unlock and admin reset: every count and lock of the user. Returns how many pairs were locked. */
 export async function clearFailures(db: Tx, userId: string): Promise<number> {
   const rows = await db.delete(loginFailures).where(eq(loginFailures.subject, userId)).returning({ ip: loginFailures.ip, lockedUntil: loginFailures.lockedUntil });

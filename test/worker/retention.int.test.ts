@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { logAuditEvent } from '../../server/audit/log.js';
-import { auditRetentionProcessor } from '../../worker/processors/maintenance.js';
+import { auditRetentionProcessor, loginFailureCleanupProcessor } from '../../worker/processors/maintenance.js';
 import { createTestEnv, type TestEnv } from '../support/env.js';
 import { seedTenants, type Tenants } from '../support/tenants.js';
 
@@ -46,5 +46,21 @@ describe('audit retention purge', () => {
   it('a plain DELETE is still refused', async () => {
     const err = await env.deps.db.execute(sql`DELETE FROM audit_logs WHERE retention_until < now() + interval '10 years'`).catch((e) => e);
     expect(err.cause?.code ?? err.code).toBe('42501');
+  });
+});
+
+describe('sign-in failure clean-up', () => {
+  it('forgets counts with no failure for a day unless a lock is still running, and keeps the rest', async () => {
+    await env.deps.db.execute(sql`
+      INSERT INTO login_failures (subject, ip, failures, last_failed_at, locked_until) VALUES
+        ('email:stale', '10.9.0.1', 3, now() - interval '25 hours', NULL),
+        ('email:stale', '*', 3, now() - interval '25 hours', NULL),
+        ('email:lapsed-lock', '10.9.0.2', 9, now() - interval '30 hours', now() - interval '1 hour'),
+        ('email:still-locked', '10.9.0.3', 12, now() - interval '30 hours', now() + interval '2 hours'),
+        ('email:recent', '10.9.0.4', 2, now() - interval '1 hour', NULL)`);
+    expect(await loginFailureCleanupProcessor.run(env.deps, {}, env.deps.log)).toEqual({ removed: 3 });
+    const { rows } = await env.deps.db.execute<{ subject: string }>(sql`SELECT subject FROM login_failures WHERE subject LIKE 'email:%' ORDER BY subject`);
+    expect(rows.map((r) => r.subject)).toEqual(['email:recent', 'email:still-locked']);
+    expect(await loginFailureCleanupProcessor.run(env.deps, {}, env.deps.log)).toEqual({ removed: 0 });
   });
 });

@@ -1,6 +1,7 @@
 import { unlink } from 'node:fs/promises';
 import { and, eq, lt, sql } from 'drizzle-orm';
 import { recordAnchors } from '../../server/audit/anchor.js';
+import { forgetStaleFailures } from '../../server/auth/lockout.js';
 import { auditExports, hospitals } from '../../server/db/schema.js';
 import { maintenancePayload } from '../../server/jobs/queues.js';
 import type { Processor } from '../registry.js';
@@ -40,6 +41,18 @@ export const auditAnchorProcessor: Processor<typeof maintenancePayload> = {
   schema: maintenancePayload,
   async run(deps, _p, log) {
     return recordAnchors(deps.db, deps.config.secrets.auditAnchorKey, log);
+  },
+};
+
+/** Forgets sign-in failure counts that no longer count (server/auth/lockout.ts decides which). */
+export const loginFailureCleanupProcessor: Processor<typeof maintenancePayload> = {
+  queue: 'maintenance',
+  name: 'login-failure-cleanup',
+  schema: maintenancePayload,
+  async run(deps, _p, log) {
+    const removed = await forgetStaleFailures(deps.db);
+    if (removed) log.info({ removed }, 'stale sign-in failure counts forgotten');
+    return { removed };
   },
 };
 
