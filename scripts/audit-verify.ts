@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { checkAnchors } from '../server/audit/anchor.js';
+import { checkAnchors, verifyingKeys } from '../server/audit/anchor.js';
 import { type Anchor, anchorSchema } from '../server/audit/schemas.js';
 import { ConfigError, loadConfig } from '../server/config.js';
 import { listChainIds, verifyChains } from '../server/audit/verify.js';
@@ -57,7 +57,7 @@ async function main(): Promise<number> {
       const t0 = performance.now();
       const [r] = await verifyChains(db, [chainId]);
       if (!r) continue;
-      const anchored = await checkAnchors(db, config.secrets.auditAnchorKey, chainId, given);
+      const anchored = await checkAnchors(db, verifyingKeys(config.secrets), chainId, given);
       const label = chainId === 'system' ? 'system' : `${slugOf.get(chainId) ?? '?'} (${chainId})`;
       const secs = ((performance.now() - t0) / 1000).toFixed(1);
       const anchorNote = anchored.anchoredSeq === null ? 'no anchor yet' : `head seq ${anchored.headSeq}, anchored to seq ${anchored.anchoredSeq} (${anchored.anchors} anchor(s))`;

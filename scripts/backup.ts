@@ -2,6 +2,7 @@
 // pg_dump -Fc into BACKUP_DIR, with a sha256 file and a manifest of row counts taken in the same snapshot;
 // keeps the newest BACKUP_KEEP. --verify restores the new backup into a scratch database and checks it.
 import { parseArgs } from 'node:util';
+import { verifyingKeys } from '../server/audit/anchor.js';
 import { ConfigError, loadConfig } from '../server/config.js';
 import { takeBackup, verifyBackup } from '../server/ops/backup.js';
 
@@ -9,7 +10,7 @@ async function main(): Promise<number> {
   const { values } = parseArgs({ options: { verify: { type: 'boolean', default: false }, tag: { type: 'string' }, json: { type: 'boolean', default: false } } });
   const config = loadConfig();
   const result = await takeBackup({ databaseUrl: config.database.url, dir: config.backup.dir, keep: config.backup.keep, anchorKey: config.secrets.auditAnchorKey, tag: values.tag });
-  const verification = values.verify ? await verifyBackup({ path: result.path, databaseUrl: config.database.url, anchorKey: config.secrets.auditAnchorKey }) : undefined;
+  const verification = values.verify ? await verifyBackup({ path: result.path, databaseUrl: config.database.url, anchorKey: verifyingKeys(config.secrets) }) : undefined;
   if (values.json) console.log(JSON.stringify({ path: result.path, sha256: result.sha256, bytes: result.bytes, removed: result.removed, verified: verification?.ok }));
   else {
     console.log(`backup ${result.path} (${result.bytes} bytes, sha256 ${result.sha256})`);

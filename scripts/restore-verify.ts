@@ -5,6 +5,7 @@
 // Without a file, the newest backup in BACKUP_DIR is verified.
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { verifyingKeys } from '../server/audit/anchor.js';
 import { ConfigError, loadConfig } from '../server/config.js';
 import { listBackups, verifyBackup } from '../server/ops/backup.js';
 
@@ -16,7 +17,7 @@ async function main(): Promise<number> {
     console.error(`no backup given and none in ${config.backup.dir}`);
     return 2;
   }
-  const r = await verifyBackup({ path, databaseUrl: config.database.url, compareWith: values['against-source'] ? config.database.url : undefined, keep: values.keep, anchorKey: config.secrets.auditAnchorKey });
+  const r = await verifyBackup({ path, databaseUrl: config.database.url, compareWith: values['against-source'] ? config.database.url : undefined, keep: values.keep, anchorKey: verifyingKeys(config.secrets) });
   console.log(`backup ${path}: checksum ${r.checksumOk ? 'ok' : 'BAD'}; restored into ${r.scratchDatabase}${values.keep ? ' (kept)' : ' (dropped)'}`);
   for (const t of r.tables) console.log(`  ${t.expected === t.restored ? 'ok  ' : 'DIFF'} ${t.table.padEnd(28)} ${t.restored} row(s)${t.expected === t.restored ? '' : `, expected ${t.expected}`}`);
   for (const c of r.chains) console.log(`  ${c.problem ? 'BAD ' : 'ok  '} audit chain ${c.chainId}: ${c.rowsChecked} row(s)${c.problem ? `: ${c.problem}` : ''}`);

@@ -45,6 +45,7 @@ const envSchema = z.object({
   TOKEN_SIGNING_SECRET: opt(z.string()),
   AUDIT_ANCHOR_KEY: opt(z.string()),
   AUDIT_ANCHOR_EVERY_MS: opt(int(1_000, 86_400_000)),
+  AUDIT_ANCHOR_PREVIOUS_KEYS: opt(z.string()),
   DB_POOL_MIN: opt(int(0, 500)),
   DB_POOL_MAX: opt(int(1, 500)),
   DB_CONNECTION_TIMEOUT_MS: opt(int(100, 600_000)),
@@ -124,6 +125,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   if (!anchorKey) problems.push(`AUDIT_ANCHOR_KEY: required in ${profile} (openssl rand -base64 32)`);
   else if (!secretKey.safeParse(anchorKey).success) problems.push('AUDIT_ANCHOR_KEY: must be 32 bytes, base64-encoded');
   else if (strict && anchorKey === DEVELOPMENT_AUDIT_ANCHOR_KEY) problems.push(`AUDIT_ANCHOR_KEY: the development key is refused in ${profile}`);
+  // Retired anchor keys still verify the anchors they signed (key rotation); they never sign.
+  const previousAnchorKeys = (env.AUDIT_ANCHOR_PREVIOUS_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+  for (const [i, k] of previousAnchorKeys.entries()) if (!secretKey.safeParse(k).success) problems.push(`AUDIT_ANCHOR_PREVIOUS_KEYS: key ${i + 1} must be 32 bytes, base64-encoded`);
 
   if (strict && !env.DATABASE_URL) problems.push(`DATABASE_URL: required in ${profile}`);
   if (strict && !env.REDIS_URL) problems.push(`REDIS_URL: required in ${profile}`);
@@ -166,7 +170,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       tls: redisUrl.protocol === 'rediss:',
       keyPrefix: env.REDIS_KEY_PREFIX ?? 'clarion',
     },
-    secrets: { totpKey: Buffer.from(totpKey as string, 'base64'), tokenSecret: tokenSecret as string, auditAnchorKey: Buffer.from(anchorKey as string, 'base64') },
+    secrets: { totpKey: Buffer.from(totpKey as string, 'base64'), tokenSecret: tokenSecret as string, auditAnchorKey: Buffer.from(anchorKey as string, 'base64'), auditAnchorPreviousKeys: previousAnchorKeys.map((k) => Buffer.from(k, 'base64')) },
     auth: {
       lockoutThreshold: env.LOCKOUT_THRESHOLD ?? 5,
       lockoutMinutes: env.LOCKOUT_MINUTES ?? 15,

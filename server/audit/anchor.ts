@@ -25,10 +25,21 @@ export function anchorMac(key: Buffer, a: Omit<Anchor, 'mac'>): string {
   return createHmac('sha256', key).update(macInput(a)).digest('hex');
 }
 
-export function anchorVerifies(key: Buffer, a: Anchor): boolean {
-  const expected = Buffer.from(anchorMac(key, a), 'hex');
+/** The key that signs now, or it and the retired keys that still verify what they signed (rotation). */
+export type AnchorKeys = Buffer | readonly Buffer[];
+
+/** The keys a verifier accepts: AUDIT_ANCHOR_KEY first, then AUDIT_ANCHOR_PREVIOUS_KEYS. */
+export const verifyingKeys = (secrets: { auditAnchorKey: Buffer; auditAnchorPreviousKeys: readonly Buffer[] }): Buffer[] => [
+  secrets.auditAnchorKey,
+  ...secrets.auditAnchorPreviousKeys,
+];
+
+export function anchorVerifies(keys: AnchorKeys, a: Anchor): boolean {
   const given = Buffer.from(a.mac, 'hex');
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  return (Buffer.isBuffer(keys) ? [keys] : keys).some((key) => {
+    const expected = Buffer.from(anchorMac(key, a), 'hex');
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  });
 }
 
 export function signAnchor(key: Buffer, head: ChainHead, at: Date = new Date()): Anchor {
@@ -86,7 +97,7 @@ const MAX_LISTED = 5;
  * manifest): every anchor's HMAC verifies; the head is not below the highest anchored seq; every
  * anchored row still present has the anchored hash. Complements audit_verify(), which checks the links.
  */
-export async function checkAnchors(db: Tx, key: Buffer, chainId: string, given: Anchor[] = [], options: { stored?: boolean } = {}): Promise<AnchorCheck> {
+export async function checkAnchors(db: Tx, key: AnchorKeys, chainId: string, given: Anchor[] = [], options: { stored?: boolean } = {}): Promise<AnchorCheck> {
   const stored = options.stored === false ? [] : await storedAnchors(db, chainId);
   const anchors = [...stored, ...given.filter((a) => a.chainId === chainId)];
   const problems: string[] = [];
@@ -122,7 +133,7 @@ export async function checkAnchors(db: Tx, key: Buffer, chainId: string, given: 
  * error for audit:verify to explain. Each anchor is also logged (never the key), so a copy lives in
  * the log pipeline as well. Safe to run twice at once: (chain_id, seq) is unique.
  */
-export async function recordAnchors(db: Tx, key: Buffer, log: Pick<Logger, 'info' | 'error'>): Promise<{ anchored: number; refused: number }> {
+export async function recordAnchors(db: Tx, key: Buffer, log: Pick<Logger, 'info' | 'error'>, previousKeys: readonly Buffer[] = []): Promise<{ anchored: number; refused: number }> {
   let anchored = 0;
   let refused = 0;
   for (const chainId of await listChainIds(db)) {
@@ -132,7 +143,8 @@ export async function recordAnchors(db: Tx, key: Buffer, log: Pick<Logger, 'info
     const [last] = await storedAnchors(db, chainId, { newestOnly: true });
     if (last && head.seq === last.seq && head.hash === last.hash) continue;
     if (last) {
-      const check = await checkAnchors(db, key, chainId, [last], { stored: false });
+      // The last anchor may predate a key rotation: the retired keys still verify it.
+      const check = await checkAnchors(db, [key, ...previousKeys], chainId, [last], { stored: false });
       if (check.problems.length) {
         refused++;
         log.error({ chainId, problems: check.problems }, 'audit chain does not match its anchors; not anchored again (run npm run audit:verify)');

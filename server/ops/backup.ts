@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
-import { chainHeads, checkAnchors, signAnchor } from '../audit/anchor.js';
+import { type AnchorKeys, chainHeads, checkAnchors, signAnchor } from '../audit/anchor.js';
 import type { Anchor } from '../audit/schemas.js';
 import { dropDatabase, ensureDatabase, withDatabase } from '../db/admin.js';
 import type { Database } from '../db/client.js';
@@ -132,7 +132,7 @@ export interface VerifyResult {
  * every table's row count against the manifest (or, without one, against `compareWith`), and every
  * audit chain with audit_verify(). The scratch database is dropped afterwards unless `keep`.
  */
-export async function verifyBackup(options: { path: string; databaseUrl: string; compareWith?: string; keep?: boolean; anchorKey?: Buffer }): Promise<VerifyResult> {
+export async function verifyBackup(options: { path: string; databaseUrl: string; compareWith?: string; keep?: boolean; anchorKey?: AnchorKeys }): Promise<VerifyResult> {
   const problems: string[] = [];
   const manifest = await readFile(`${options.path}.json`, 'utf8').then((t) => JSON.parse(t) as BackupManifest).catch(() => undefined);
   const expectedSum = manifest?.sha256 ?? (await readFile(`${options.path}.sha256`, 'utf8').catch(() => '')).split(/\s/)[0];

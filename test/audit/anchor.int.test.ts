@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { eq, sql } from 'drizzle-orm';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { anchorVerifies, chainHead, checkAnchors, recordAnchors, signAnchor } from '../../server/audit/anchor.js';
+import { anchorVerifies, chainHead, checkAnchors, recordAnchors, signAnchor, storedAnchors } from '../../server/audit/anchor.js';
 import { verifyChain } from '../../server/audit/verify.js';
 import { type ConfigError, DEVELOPMENT_AUDIT_ANCHOR_KEY, loadConfig } from '../../server/config.js';
 import { auditExports, users } from '../../server/db/schema.js';
@@ -104,6 +104,32 @@ describe('audit chain anchoring', () => {
     const cli = await auditVerify('--chain', h);
     expect(cli.code).toBe(1);
     expect(cli.stdout).toMatch(/does not verify: forged/);
+  }, 60_000);
+
+  it('survives a key rotation: anchors of the retired key verify through AUDIT_ANCHOR_PREVIOUS_KEYS and anchoring goes on', async () => {
+    const h = await freshHospital(env);
+    await writeRows(env, h, 3);
+    const retired = randomBytes(32);
+    const quiet = { info: () => undefined, error: () => undefined };
+    const anchoredSeqs = async () => (await storedAnchors(env.deps.db, h)).map((a) => a.seq).sort((x, y) => x - y);
+    // Anchored under the key in force before the rotation…
+    await recordAnchors(env.deps.db, retired, quiet);
+    const before = await anchoredSeqs();
+    expect(before).toHaveLength(1);
+    await writeRows(env, h, 2);
+    const head = await chainHead(env.deps.db, h);
+    // …then the new key alone cannot tell the old anchor from a forged one, and stops anchoring the chain:
+    await recordAnchors(env.deps.db, key, quiet);
+    expect(await anchoredSeqs()).toEqual(before);
+    // …while with the retired key listed, the old anchor verifies and the chain is anchored again.
+    await recordAnchors(env.deps.db, key, quiet, [retired]);
+    expect(await anchoredSeqs()).toEqual([...before, head!.seq]);
+    expect((await checkAnchors(env.deps.db, [key, retired], h)).problems).toEqual([]);
+    const cli = await run('npm', ['run', '--silent', 'audit:verify', '--', '--chain', h], {
+      env: { ...process.env, ...env.childEnv, AUDIT_ANCHOR_PREVIOUS_KEYS: retired.toString('base64') },
+    });
+    expect(cli.stdout).not.toMatch(/does not verify/);
+    expect(() => loadConfig({ ...env.childEnv, AUDIT_ANCHOR_PREVIOUS_KEYS: 'c2hvcnQ=' })).toThrow(/AUDIT_ANCHOR_PREVIOUS_KEYS: key 1 must be 32 bytes/);
   }, 60_000);
 
   it('anchor rows are append-only', async () => {

@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { verifyingKeys } from '../../server/audit/anchor.js';
 import type { AppDeps } from '../../server/deps.js';
 import { maintenancePayload } from '../../server/jobs/queues.js';
 import type { Logger } from '../../server/logger.js';
@@ -22,7 +23,7 @@ async function backupOnce(deps: AppDeps, log: Logger): Promise<void> {
   const started = Date.now();
   try {
     const b = await takeBackup({ databaseUrl: deps.config.database.url, dir, keep, anchorKey: deps.config.secrets.auditAnchorKey });
-    const v = await verifyBackup({ path: b.path, databaseUrl: deps.config.database.url, anchorKey: deps.config.secrets.auditAnchorKey });
+    const v = await verifyBackup({ path: b.path, databaseUrl: deps.config.database.url, anchorKey: verifyingKeys(deps.config.secrets) });
     if (!v.ok) throw new Error(`backup ${b.file} failed verification: ${v.problems.join('; ')}`);
     const status: BackupStatus = { at: new Date().toISOString(), file: b.file, bytes: b.bytes, sha256: b.sha256 };
     await writeFile(join(dir, 'last-success.json'), `${JSON.stringify(status)}\n`);

@@ -40,7 +40,7 @@ export const auditAnchorProcessor: Processor<typeof maintenancePayload> = {
   name: 'audit-anchor',
   schema: maintenancePayload,
   async run(deps, _p, log) {
-    return recordAnchors(deps.db, deps.config.secrets.auditAnchorKey, log);
+    return recordAnchors(deps.db, deps.config.secrets.auditAnchorKey, log, deps.config.secrets.auditAnchorPreviousKeys);
   },
 };
 
