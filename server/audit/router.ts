@@ -1,4 +1,5 @@
 import { exportProcedures } from '../exports/procedures.js';
+import { verifyingKeys } from './anchor.js';
 import { auditContextOf } from '../trpc/context.js';
 import { permissionProcedure, router } from '../trpc/trpc.js';
 import { complianceReportInput, complianceReportOutput, getLogsInput, getLogsOutput } from './schemas.js';
@@ -13,7 +14,7 @@ export const auditRouter = router({
   getComplianceReport: permissionProcedure('audit.view')
     .input(complianceReportInput)
     .output(complianceReportOutput)
-    .query(({ ctx, input }) => getComplianceReport(ctx.deps.db, { ...auditContextOf(ctx), hospitalId: ctx.auth.user.hospitalId }, input)),
+    .query(({ ctx, input }) => getComplianceReport(ctx.deps.db, { ...auditContextOf(ctx), hospitalId: ctx.auth.user.hospitalId }, input, verifyingKeys(ctx.deps.config.secrets))),
 
   // exportLogs, getExport, listExports: the export job runs in the worker (server/exports, worker/processors/export.ts).
   ...exportProcedures,

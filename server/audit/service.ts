@@ -5,8 +5,9 @@ import { executeNamed } from '../db/prepared.js';
 import { badRequest } from '../errors.js';
 import type { Role } from '../permissions.js';
 import { FAILED_LOGIN_ACTIONS, LOCKOUT_ACTIONS, REPORT_GENERATED_ACTION } from './actions.js';
+import { type AnchorKeys, checkAnchors } from './anchor.js';
 import { type AuditContext, logAuditEvent } from './log.js';
-import type { AuditLogRow, ComplianceReport, ComplianceReportInput, GetLogsInput } from './schemas.js';
+import type { AuditLogRow, ChainVerification, ComplianceReport, ComplianceReportInput, GetLogsInput } from './schemas.js';
 import { verifyChainWithin } from './verify.js';
 
 /** Postgres renders a timestamp with all six fractional digits; a JS Date would keep only three. */
@@ -132,8 +133,24 @@ async function countByUser(db: Tx, hospitalId: string, period: ComplianceReportI
   return { count: toInt(total[0]?.n), byUser: rows.map((r) => ({ userId: r.user_id, userName: r.user_name, count: toInt(r.n) })) };
 }
 
+/**
+ * A verified chain is also checked against its anchors: hash links alone cannot show that the newest
+ * rows were deleted, or a chain recomputed by someone who can write the table.
+ */
+async function withAnchors(db: Tx, chain: ChainVerification, keys: AnchorKeys | undefined): Promise<ComplianceReport['chain']> {
+  if (!keys || chain.verified === null) return { ...chain, anchorsChecked: 0 };
+  const anchored = await checkAnchors(db, keys, chain.chainId);
+  const [problem] = anchored.problems;
+  return { ...chain, verified: chain.verified && !problem, problem: chain.problem ?? problem ?? null, anchorsChecked: anchored.anchors };
+}
+
 /** The compliance report of the caller's hospital for [from, to). Audited as audit.report_generated. */
-export async function getComplianceReport(db: Tx, audit: AuditContext & { hospitalId: string }, period: ComplianceReportInput): Promise<ComplianceReport> {
+export async function getComplianceReport(
+  db: Tx,
+  audit: AuditContext & { hospitalId: string },
+  period: ComplianceReportInput,
+  anchorKeys?: AnchorKeys,
+): Promise<ComplianceReport> {
   const h = audit.hospitalId;
   // The chain check is the slow part (it hashes every row): run it beside the aggregates, on its own
   // connection, so the report takes max(check, aggregates) rather than their sum.
@@ -170,7 +187,7 @@ export async function getComplianceReport(db: Tx, audit: AuditContext & { hospit
   const { rows: deactivated } = await db.execute<{ id: string; name: string; email: string; role: Role }>(sql`
     SELECT id, name, email, role::text AS role FROM users WHERE hospital_id = ${h} AND NOT is_active ORDER BY updated_at DESC, id LIMIT ${LIST_LIMIT}`);
 
-  const chain = await chainCheck;
+  const chain = await withAnchors(db, await chainCheck, anchorKeys);
   const alertResponse = await alertResponseFigures(db, h, period);
   const counts = userCounts[0];
 

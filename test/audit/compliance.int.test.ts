@@ -4,7 +4,9 @@ import { logAuditEvent } from '../../server/audit/log.js';
 import { createTestEnv, type TestEnv } from '../support/env.js';
 import { clientFor, startTestServer, type TestServer } from '../support/server.js';
 import { seedTenants, type Tenants } from '../support/tenants.js';
-import { asAttacker, auditCount, systemCtx, trpcError } from './helpers.js';
+import { recordAnchors, verifyingKeys } from '../../server/audit/anchor.js';
+import { getComplianceReport } from '../../server/audit/service.js';
+import { asAttacker, auditCount, freshHospital, systemCtx, trpcError, writeRows } from './helpers.js';
 
 let env: TestEnv;
 let server: TestServer;
@@ -88,6 +90,22 @@ describe('audit.getComplianceReport', () => {
     const { rows } = await env.deps.db.execute<{ user_id: string; metadata: { from: string; chainVerified: boolean }; outcome: string }>(sql`
       SELECT user_id, metadata, outcome::text AS outcome FROM audit_logs WHERE action = 'audit.report_generated' ORDER BY seq DESC LIMIT 1`);
     expect(rows[0]).toMatchObject({ user_id: t.user('general', 'admin').id, outcome: 'success', metadata: { from: p.from, chainVerified: true } });
+  });
+
+  it('checks the chain against its anchors: rows deleted from the end are reported, not only broken links', async () => {
+    const quiet = { info: () => undefined, error: () => undefined };
+    await recordAnchors(env.deps.db, env.config.secrets.auditAnchorKey, quiet);
+    // Wired through the router: general's anchored, intact chain verifies with its anchors checked.
+    const intact = (await admin.audit.getComplianceReport.query(period())).chain;
+    expect(intact).toMatchObject({ verified: true, problem: null });
+    expect(intact.anchorsChecked).toBeGreaterThanOrEqual(1);
+    // A hospital whose newest rows an attacker deleted: the links still verify, the anchor does not.
+    const h = await freshHospital(env);
+    await writeRows(env, h, 4);
+    await recordAnchors(env.deps.db, env.config.secrets.auditAnchorKey, quiet);
+    await asAttacker(env, (c) => c.query('DELETE FROM audit_logs WHERE chain_id = $1 AND seq >= 3', [h]));
+    const report = await getComplianceReport(env.deps.db, { ...systemCtx(h), hospitalId: h }, period(), verifyingKeys(env.config.secrets));
+    expect(report.chain).toMatchObject({ verified: false, firstBadSeq: null, problem: expect.stringContaining('rows deleted from the end'), anchorsChecked: 1 });
   });
 
   it('reports a broken chain with its first bad seq', async () => {
