@@ -5,6 +5,7 @@ import type { Tx } from '../db/client.js';
 import { loginFailures } from '../db/schema.js';
 import type { AppDeps } from '../deps.js';
 import { AppError } from '../errors.js';
+import { addressGroup } from './address.js';
 import { countLoginAttempt } from './throttle.js';
 
 /**
@@ -49,7 +50,8 @@ export function accountDelayMs(config: AppDeps['config']['auth'], failures: numb
  * Counts the attempt (one statement: the pair, then the account-wide row) and waits the account's
  * delay. Returns null when the pair is locked: the caller refuses without checking the password.
  */
-export async function beginAttempt(deps: Pick<AppDeps, 'db' | 'config'>, subject: string, ip: string): Promise<Attempt | null> {
+export async function beginAttempt(deps: Pick<AppDeps, 'db' | 'config'>, subject: string, clientIp: string): Promise<Attempt | null> {
+  const ip = addressGroup(clientIp);
   const { lockoutThreshold: t, lockoutMinutes: m } = deps.config.auth;
   const next = sql`(CASE WHEN f.last_failed_at < now() - ${FORGET_AFTER} THEN 1 ELSE f.failures + 1 END)`;
   const lockFor = (n: SQL) =>

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { AppDeps } from '../deps.js';
 import { redisKey } from '../redis.js';
+import { addressGroup } from './address.js';
 
 const WINDOW_SECONDS = 60;
 /** An address that signed in to an account is "known" to it for this long (refreshed on each sign-in). */
@@ -32,7 +33,8 @@ export interface ThrottleResult {
  * The account lockout in Postgres is the second line. If Redis is down the throttle fails open (and says
  * so in the log): the lockout still protects, and nobody is kept from signing in to a clinical system.
  */
-export async function countLoginAttempt(deps: Pick<AppDeps, 'config' | 'redis' | 'log'>, ip: string, email: string): Promise<ThrottleResult> {
+export async function countLoginAttempt(deps: Pick<AppDeps, 'config' | 'redis' | 'log'>, clientIp: string, email: string): Promise<ThrottleResult> {
+  const ip = addressGroup(clientIp);
   const limit = deps.config.auth.loginRateLimitPerMinute;
   const emailKey = emailKeyOf(email);
   const counters = [
@@ -70,7 +72,8 @@ const knownKey = (deps: Pick<AppDeps, 'config'>, emailKey: string) => redisKey(d
  * After a successful sign-in: this address is known to the account, so the per-email limit (a flood
  * from many outside addresses) does not apply to it. Fire-and-forget: Redis down only loses the exemption.
  */
-export function rememberClient(deps: Pick<AppDeps, 'config' | 'redis' | 'log'>, ip: string, email: string): void {
+export function rememberClient(deps: Pick<AppDeps, 'config' | 'redis' | 'log'>, clientIp: string, email: string): void {
+  const ip = addressGroup(clientIp);
   const key = knownKey(deps, emailKeyOf(email));
   deps.redis
     .multi()

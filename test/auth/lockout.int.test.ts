@@ -64,6 +64,16 @@ describe('lockout an outsider cannot weaponise', () => {
     expect(rows[0]?.is_locked).toBe(false);
   });
 
+  it('an attacker rotating through the addresses of one IPv6 /64 is one address: locked after five guesses', async () => {
+    const nurse = await makeUser(env, t, { role: 'nurse' });
+    const codes = [];
+    for (let i = 1; i <= 8; i++) codes.push((await attempt(nurse.email, `2001:db8:77:1::${i.toString(16)}`)).code);
+    expect(codes).toEqual([...Array(5).fill('UNAUTHORIZED'), ...Array(3).fill('TOO_MANY_REQUESTS')]);
+    expect(await pair(nurse.id, '2001:db8:77:1::/64')).toMatchObject({ failures: 5 });
+    // Another /64 (the ward's) is another address.
+    expect((await attempt(nurse.email, '2001:db8:77:2::10', DEV_PASSWORD)).code).toBe('OK');
+  });
+
   it("the attacker's address stays locked for that account, longer each time, even with the right password", async () => {
     const nurse = await makeUser(env, t, { role: 'nurse' });
     for (let i = 0; i < 5; i++) await attempt(nurse.email, ATTACKER);
