@@ -19,7 +19,8 @@ import * as schema from '../db/schema.js';
  */
 
 const run = promisify(execFile);
-const FILE = /^clarion-(\d{8}T\d{6}Z)(-[a-z0-9]+)?\.dump$/;
+// Milliseconds in the name: backups taken within one second must still sort newest first.
+const FILE = /^clarion-(\d{8}T\d{6}(?:\.\d{3})?Z)(-[a-z0-9]+)?\.dump$/;
 
 export interface BackupManifest {
   file: string;
@@ -66,7 +67,7 @@ function pgEnv(): NodeJS.ProcessEnv {
 /** Takes one backup into `dir`, writes `<file>.sha256` and `<file>.json`, and keeps the newest `keep`. */
 export async function takeBackup(options: { databaseUrl: string; dir: string; keep: number; anchorKey: Buffer; tag?: string }): Promise<BackupResult> {
   await mkdir(options.dir, { recursive: true });
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = new Date().toISOString().replace(/[-:]/g, '');
   const file = `clarion-${stamp}${options.tag ? `-${options.tag}` : `-${randomBytes(2).toString('hex')}`}.dump`;
   const path = join(options.dir, file);
   const partial = `${path}.partial`;

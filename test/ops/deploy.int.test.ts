@@ -99,7 +99,7 @@ describe('scripts/deploy.sh', () => {
     const res = await fetch(`http://127.0.0.1:${settings.PORT}/readyz`);
     expect(res.status).toBe(200);
     // The pre-deployment backup exists with its checksum and manifest.
-    expect(out).toMatch(/backup: .*clarion-\d{8}T\d{6}Z-predeploy\.dump/);
+    expect(out).toMatch(/backup: .*clarion-\d{8}T\d{6}(\.\d{3})?Z-predeploy\.dump/);
   }, 150_000);
 
   it('a migration that applies but leaves the service unready is rolled back and the backup restored', async () => {
