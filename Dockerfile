@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # Multi-stage: locked dependencies, the web build, then a slim runtime with production dependencies only.
-# The runtime runs the TypeScript sources with tsx (a production dependency), as a non-root user.
+# The runtime runs the compiled JavaScript (npm run build: web app + dist/ from tsconfig.build.json) with
+# plain node, not the tsx loader (~50 MB less per process, faster start), as a non-root user.
 FROM node:20-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -24,15 +25,14 @@ RUN apt-get update \
  && mkdir -p /data/exports /data/backups && chown -R node:node /data
 COPY --from=build --chown=root:root /app/node_modules ./node_modules
 COPY --from=build --chown=root:root /app/web/dist ./web/dist
-COPY --chown=root:root package.json tsconfig.json ./
-COPY --chown=root:root server ./server
-COPY --chown=root:root worker ./worker
-COPY --chown=root:root scripts ./scripts
-COPY --chown=root:root migrations ./migrations
+# dist/: server, worker, the operational scripts (migrate, seed, admin, audit-verify, backup, restore,
+# restore-verify) and the migrations they read; no TypeScript sources and no source maps.
+COPY --from=build --chown=root:root /app/dist ./dist
+COPY --chown=root:root package.json ./
 # Code is owned by root and read-only to the app user; only /data is writable.
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD curl -fsS "http://127.0.0.1:${PORT}/healthz" || exit 1
 ENTRYPOINT ["/usr/bin/tini", "--"]
-CMD ["node", "--import", "tsx", "server/main.ts"]
+CMD ["node", "dist/server/main.js"]
