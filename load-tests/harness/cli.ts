@@ -1,5 +1,6 @@
 // npm run load -- --subscribers 2000 --instances 2 --rate 100 --duration 60 [--baseline ws,socketio] [--no-worker]
 //   [--departments 10] [--burst 5] [--flood 1000] [--api-users 100] [--client-procs 2] [--cpu-prof] [--out reports/load.json]
+//   [--tsx]  server and worker from the TypeScript sources (tsx) instead of the compiled dist/ (built when stale)
 //   npm run load -- --prepare-k6 reports/k6-fixture.json --subscribers 200   (database + sessions for load-tests/k6)
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
@@ -26,6 +27,7 @@ const { values } = parseArgs({
     'pool-max': { type: 'string' },
     'cpu-prof': { type: 'boolean', default: false },
     'server-root': { type: 'string' },
+    tsx: { type: 'boolean', default: false },
     out: { type: 'string' },
     plot: { type: 'string' },
     'prepare-k6': { type: 'string' },
@@ -34,7 +36,7 @@ const { values } = parseArgs({
 });
 
 if (values.help) {
-  process.stdout.write(`${(await import('node:fs')).readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(0, 3).join('\n')}\n`);
+  process.stdout.write(`${(await import('node:fs')).readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(0, 4).join('\n')}\n`);
   process.exit(0);
 }
 
@@ -62,6 +64,7 @@ const options: HarnessOptions = {
   poolMax: values['pool-max'] ? Number(values['pool-max']) : undefined,
   cpuProf: values['cpu-prof'],
   serverRoot: values['server-root'],
+  fromSource: values.tsx,
   out: values.out ?? defaults.out,
   plot: values.plot ?? (values.out ? values.out.replace(/\.json$/, '') + '-latency.svg' : defaults.plot),
 };

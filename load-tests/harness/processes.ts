@@ -31,7 +31,20 @@ export async function freePort(): Promise<number> {
  * process whose CPU and memory we sample.
  */
 export function spawnTs(name: string, entry: string, env: Record<string, string>, port: number, nodeArgs: string[] = [], cwd = ROOT): Child {
-  const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry], {
+  return spawnNode(name, [...nodeArgs, '--import', 'tsx', entry], env, port, cwd);
+}
+
+/**
+ * Runs Clarion's server or worker: from dist/ (compiled, as production runs it; see build.ts) or, with
+ * `mode: 'tsx'`, from the TypeScript sources.
+ */
+export function spawnClarion(name: string, program: 'server' | 'worker', mode: 'dist' | 'tsx', env: Record<string, string>, port: number, nodeArgs: string[] = [], cwd = ROOT): Child {
+  if (mode === 'tsx') return spawnTs(name, `${program}/main.ts`, env, port, nodeArgs, cwd);
+  return spawnNode(name, [...nodeArgs, `dist/${program}/main.js`], env, port, cwd);
+}
+
+function spawnNode(name: string, args: string[], env: Record<string, string>, port: number, cwd: string): Child {
+  const proc = spawn(process.execPath, args, {
     cwd,
     env: { ...process.env, ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],

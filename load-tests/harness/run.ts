@@ -9,7 +9,8 @@ import { dirname, resolve } from 'node:path';
 import { dropDatabase, withDatabase } from '../../server/db/admin.js';
 import { closeAgent, postRaw, trpc } from './api.js';
 import { renderPlot } from './plot.js';
-import { type Child, freePort, type ProcStats, ProcSampler, spawnTs, waitHttp } from './processes.js';
+import { ensureServerBuild } from './build.js';
+import { type Child, freePort, type ProcStats, ProcSampler, ROOT, spawnClarion, spawnTs, waitHttp } from './processes.js';
 import type { SubSpec, Target } from './protocol.js';
 import { freshDatabase, seedFixture } from './setup.js';
 import { runTarget, type TargetReport } from './target.js';
@@ -39,6 +40,8 @@ export interface HarnessOptions {
   cpuProf: boolean;
   /** Run server and worker from another checkout (A/B-testing a server change with the same harness). */
   serverRoot?: string;
+  /** --tsx: run server and worker from the TypeScript sources (tsx loader) instead of the compiled dist/. */
+  fromSource?: boolean;
   out: string;
   plot: string;
   quiet: boolean;
@@ -125,13 +128,14 @@ export async function runHarness(o: HarnessOptions): Promise<HarnessReport> {
       ...(o.poolMax ? { DB_POOL_MAX: String(o.poolMax) } : {}),
     };
     const nodeArgs = o.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${resolve(dirname(o.out), 'profiles')}`] : [];
+    const mode = o.fromSource ? 'tsx' : ensureServerBuild(o.serverRoot ?? ROOT, log);
     const instances: Child[] = [];
-    for (let i = 0; i < o.instances; i++) instances.push(spawnTs(`server-${i + 1}`, 'server/main.ts', env, await freePort(), nodeArgs, o.serverRoot));
+    for (let i = 0; i < o.instances; i++) instances.push(spawnClarion(`server-${i + 1}`, 'server', mode, env, await freePort(), nodeArgs, o.serverRoot));
     children.push(...instances);
-    if (o.worker) children.push(spawnTs('worker', 'worker/main.ts', env, 0, [], o.serverRoot));
+    if (o.worker) children.push(spawnClarion('worker', 'worker', mode, env, 0, [], o.serverRoot));
     await Promise.all(instances.map((c) => waitHttp(c, '/readyz')));
     const urls = instances.map((c) => c.url);
-    log(`clarion: ${o.instances} instance(s) ready${o.worker ? ' + worker' : ''}`);
+    log(`clarion: ${o.instances} instance(s) ready${o.worker ? ' + worker' : ''} (${mode === 'dist' ? 'compiled dist/' : 'sources via tsx'})`);
 
     const admin = fx.admins[0] as { token: string };
     const active = await trpc(urls[0] as string, 'query', 'alerts.getActive', undefined, admin.token);

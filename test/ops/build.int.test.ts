@@ -1,9 +1,10 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildIsStale } from '../../load-tests/harness/build.js';
 import { freePort } from '../../scripts/fault-lib.js';
 import { dropDatabase, withDatabase } from '../../server/db/admin.js';
 import { BASE_URL } from '../support/global-setup.js';
@@ -106,4 +107,26 @@ describe('npm run build:server', () => {
     proc.kill('SIGTERM');
     await new Promise((r) => proc.once('exit', r));
   }, 40_000);
+});
+
+describe('the load harness runs the compiled server, rebuilding a stale dist/', () => {
+  it('counts dist/ stale when missing or older than a source (tests excluded), fresh otherwise', () => {
+    const fake = join(outDir, 'stale-root');
+    const touch = (f: string, secondsAgo: number) => {
+      mkdirSync(join(fake, f, '..'), { recursive: true });
+      writeFileSync(join(fake, f), '');
+      const t = new Date(Date.now() - secondsAgo * 1000);
+      utimesSync(join(fake, f), t, t);
+    };
+    touch('server/a.ts', 100);
+    touch('migrations/0000_x.sql', 100);
+    expect(buildIsStale(fake)).toBe(true);
+    touch('dist/server/main.js', 50);
+    touch('dist/worker/main.js', 50);
+    expect(buildIsStale(fake)).toBe(false);
+    touch('server/a.test.ts', 10);
+    expect(buildIsStale(fake)).toBe(false);
+    touch('migrations/0001_y.sql', 10);
+    expect(buildIsStale(fake)).toBe(true);
+  });
 });
