@@ -1,16 +1,15 @@
 import { and, asc, desc, eq, gte, inArray, lt, lte, type SQL, sql } from 'drizzle-orm';
 import type { AuditContext } from '../audit/log.js';
-import { alertEscalations, alertEvents, alerts, departments } from '../db/schema.js';
+import { alertEscalations, alertEvents, alerts } from '../db/schema.js';
 import { notFound } from '../errors.js';
 import type { Actor } from '../permissions.js';
-import { afterCommit, type AlertDeps, type ChangeResult } from './change.js';
-import { findDuplicate, repeatAlert } from './dedup.js';
-import { appendEventsWithAudit, latestEventId, toWireEvent } from './events.js';
-import { loadSettings, nextEscalationAt } from './policy.js';
+import { afterCommit, type AlertDeps } from './change.js';
+import { raiseAlert, raisePayload, writeRaise } from './create.js';
+import { latestEventId, toWireEvent } from './events.js';
 import { writeGate } from './gate.js';
 import { receiptsOf } from './receipts.js';
-import { selectAlertById, selectAlerts } from './queries.js';
-import type { Alert, CreatedAlert, CreateAlertInput, ListAlertsInput } from './schemas.js';
+import { selectAlerts } from './queries.js';
+import type { Alert, AlertEvent, CreatedAlert, CreateAlertInput, ListAlertsInput } from './schemas.js';
 import { alertScope, type AlertScope, scopeWhere } from './visibility.js';
 
 const OPEN = ['active', 'acknowledged'] as const;
@@ -21,43 +20,15 @@ export * from './transitions.js';
  * deadline — unless the same emergency (department, room, type, title) is open and was raised within
  * the dedup window: that alert then absorbs it (repeat count up, a `repeated` event, its priority
  * raised if this raise is more urgent) and is returned with `deduplicated: true`.
+ * One statement (clarion_create_alert, migrations/0009): the hospital lock is held only for its tail.
  */
 export async function createAlert(deps: AlertDeps, actor: Actor | null, audit: AuditContext, input: CreateAlertInput & { hospitalId?: string }): Promise<CreatedAlert> {
   const hospitalId = actor?.hospitalId ?? (input.hospitalId as string);
-  type Raised = ChangeResult & Omit<CreatedAlert, keyof Alert>;
-  const result = await writeGate(deps.db, deps.config.database.poolMax).run(() => deps.db.transaction(async (tx): Promise<Raised> => {
-    const [dept] = await tx
-      .select({ id: departments.id })
-      .from(departments)
-      .where(and(eq(departments.id, input.departmentId), eq(departments.hospitalId, hospitalId), eq(departments.isActive, true)));
-    if (!dept) throw notFound('Department');
-    const settings = await loadSettings(tx, hospitalId);
-    const duplicate = await findDuplicate(tx, hospitalId, dept.id, input, settings.dedupWindowSeconds);
-    if (duplicate) return { ...(await repeatAlert(tx, duplicate, input.priority, audit)), deduplicated: true };
-    const now = new Date();
-    const [row] = await tx
-      .insert(alerts)
-      .values({
-        hospitalId,
-        departmentId: dept.id,
-        title: input.title,
-        description: input.description || null,
-        priority: input.priority,
-        alertType: input.alertType.toLowerCase(),
-        roomNumber: input.roomNumber || null,
-        expiresAt: input.expiresAt ? new Date(input.expiresAt) : null,
-        nextEscalationAt: nextEscalationAt(settings, input.priority, 0, now),
-        createdBy: actor?.id ?? null,
-      })
-      .returning({ id: alerts.id });
-    const alert = (await selectAlertById(tx, (row as { id: string }).id)) as Alert;
-    const [event] = await appendEventsWithAudit(tx, alert, [{ type: 'created' }], audit, {
-      action: 'alert.created',
-      metadata: { priority: alert.priority, departmentId: alert.departmentId },
-    });
-    return { alert, event: event as NonNullable<typeof event>, deduplicated: false, priorityRaisedFrom: null };
-  }));
-  afterCommit(deps, result);
+  const gate = writeGate(deps.db, deps.config.database.poolMax);
+  const result = await raiseAlert(deps.db, hospitalId, (s) => raisePayload(hospitalId, actor?.id ?? null, audit, input, s), (db, payload) =>
+    gate.run(() => writeRaise(db, payload)),
+  );
+  afterCommit(deps, { alert: result.alert, event: result.events[result.events.length - 1] as AlertEvent });
   return { ...result.alert, deduplicated: result.deduplicated, priorityRaisedFrom: result.priorityRaisedFrom };
 }
 
