@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { AlertTimers } from './alerts/change.js';
+import { SessionCache } from './auth/session-cache.js';
 import type { Config } from './config.js';
 import { createDatabase, createPool, type Database, watchPool } from './db/client.js';
 import { instrumentPool } from './db/slow-query.js';
@@ -25,6 +26,8 @@ export interface AppDeps {
   /** Schedules an alert's escalation and expiry timers after each change. */
   timers: AlertTimers;
   metrics: AppMetrics;
+  /** Sessions resolved in the last second, dropped by control messages (server/auth/session-cache.ts). */
+  sessionCache: SessionCache;
 }
 
 export function createDeps(config: Config, log: Logger): AppDeps {
@@ -44,7 +47,7 @@ export function createDeps(config: Config, log: Logger): AppDeps {
   });
   metrics.watchPool(pool);
   metrics.watchQueues({ timers: queues.timers, exports: queues.exports, maintenance: queues.maintenance });
-  return { config, log, pool, db: createDatabase(pool, log), redis, queues, timers: createAlertTimers(queues, log), metrics };
+  return { config, log, pool, db: createDatabase(pool, log), redis, queues, timers: createAlertTimers(queues, log), metrics, sessionCache: new SessionCache() };
 }
 
 export async function closeDeps(deps: AppDeps): Promise<void> {

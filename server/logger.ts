@@ -95,3 +95,28 @@ export function createLogger(config: Pick<Config, 'profile' | 'logLevel'>, desti
   };
   return destination ? pino(options, destination) : pino(options);
 }
+
+const LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal']);
+const noop = () => undefined;
+
+/**
+ * `parent.child(bindings)`, made only when a line is actually written: a call over a WebSocket (or an
+ * HTTP request) whose handler logs nothing costs no pino child, while any line it does write still
+ * carries the bindings. A disabled level stays a no-op without making one.
+ */
+export function lazyChild(parent: Logger, bindings: pino.Bindings): Logger {
+  let child: Logger | undefined;
+  const real = () => {
+    child ??= parent.child(bindings);
+    return child;
+  };
+  return new Proxy(parent, {
+    get(_target, prop) {
+      if (!child && typeof prop === 'string' && LEVELS.has(prop) && !parent.isLevelEnabled(prop)) return noop;
+      const c = real();
+      const value = Reflect.get(c, prop, c);
+      return typeof value === 'function' ? value.bind(c) : value;
+    },
+    set: (_target, prop, value) => Reflect.set(real(), prop, value),
+  });
+}

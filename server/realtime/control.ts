@@ -15,7 +15,9 @@ export const controlChannel = (deps: Pick<AppDeps, 'config'>) => redisKey(deps.c
  * Fire-and-forget after commit: a Redis outage must not fail the mutation. Sockets also re-check
  * their session periodically, so a lost message only delays the close.
  */
-export function publishControl(deps: Pick<AppDeps, 'config' | 'redis' | 'log'>, message: ControlMessage): void {
+export function publishControl(deps: Pick<AppDeps, 'config' | 'redis' | 'log'> & Partial<Pick<AppDeps, 'sessionCache'>>, message: ControlMessage): void {
+  // This instance first, synchronously: the action must not answer before its own cache forgets.
+  deps.sessionCache?.apply(message);
   deps.redis.publish(controlChannel(deps), JSON.stringify(message)).catch((err) => {
     deps.log.warn({ err: err.message, type: message.type }, 'control message not published; sockets will notice on their next session check');
   });

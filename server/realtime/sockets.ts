@@ -73,7 +73,7 @@ export class SocketRegistry {
    *   back `onControl` (the hub's applyControl), so local findings follow the same order as remote ones.
    */
   constructor(
-    private readonly deps: Pick<AppDeps, 'db' | 'config' | 'log' | 'metrics'>,
+    private readonly deps: Pick<AppDeps, 'db' | 'config' | 'log' | 'metrics' | 'sessionCache'>,
     private readonly limits: SocketLimits,
     private readonly endSubscriptions: (msg: ControlMessage) => void,
   ) {
@@ -155,8 +155,13 @@ export class SocketRegistry {
     this.endSubscriptions({ type: 'sessions.revoked', sessionIds: [sessionId] });
   }
 
-  /** After the hub has ended the named subscriptions: closes the sockets of those sessions or that user. */
+  /**
+   * After the hub has ended the named subscriptions: closes the sockets of those sessions or that user.
+   * Every control message passes here (another instance's from Redis, or a finding of this one), so the
+   * session cache forgets here too; this instance's own actions already made it forget, in publishControl.
+   */
   onControl(msg: ControlMessage): void {
+    this.deps.sessionCache.apply(msg);
     const targets = msg.type === 'sessions.revoked' ? msg.sessionIds.flatMap((id) => [...(this.bySession.get(id) ?? [])]) : [...(this.byUser.get(msg.userId) ?? [])];
     for (const entry of targets) this.close(entry, SESSION_ENDED);
   }

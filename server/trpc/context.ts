@@ -30,25 +30,45 @@ export interface Context {
   socket?: WebSocket;
   /**
    * WebSocket only: the session as it is now. A socket's context is built once at connect, so every
-   * call over it re-resolves the session (protectedProcedure) instead of trusting `auth`.
+   * call over it re-resolves the session (protectedProcedure) instead of trusting `auth`; `fresh`
+   * (mutations, subscription starts) bypasses the session cache.
    */
-  currentAuth?: () => Promise<AuthSession | null>;
+  currentAuth?: (fresh: boolean) => Promise<AuthSession | null>;
 }
 
-const resolve = (deps: AppDeps, tokenHash: string) =>
+/**
+ * The session for a token hash: from the cache (queries; at most a second old, and dropped by every
+ * control message) or read afresh (`fresh`), the read stored for the next query.
+ */
+async function resolve(deps: AppDeps, tokenHash: string, fresh: boolean): Promise<AuthSession | null> {
+  const cache = deps.sessionCache;
+  const hit = fresh ? undefined : cache.get(tokenHash);
+  if (hit) return hit;
+  const mark = cache.mark();
   // A database outage while resolving the session is a 503 (SERVICE_UNAVAILABLE), not a bare 500.
-  resolveSessionByHash(deps.db, tokenHash, deps.config.auth.sessionIdleMinutes).catch((err: unknown) => {
+  const auth = await resolveSessionByHash(deps.db, tokenHash, deps.config.auth.sessionIdleMinutes).catch((err: unknown) => {
     throw toTRPCError(err);
   });
+  cache.store(tokenHash, auth, mark);
+  return auth;
+}
 
-async function build(deps: AppDeps, hub: EventHub, req: IncomingMessage, transport: 'http' | 'ws', tokenHash: string | null): Promise<Omit<Context, 'res' | 'socket'>> {
+/** One logger per HTTP request and per WebSocket connection, bound to its request id, user and transport. */
+async function build(
+  deps: AppDeps,
+  hub: EventHub,
+  req: IncomingMessage,
+  transport: 'http' | 'ws',
+  tokenHash: string | null,
+  fresh: boolean,
+): Promise<Omit<Context, 'res' | 'socket'>> {
   const meta: RequestMeta = {
     requestId: (req.headers['x-request-id'] as string | undefined)?.slice(0, 64) || randomUUID(),
     ip: clientIp(req, deps.config.auth.trustProxyHops),
     userAgent: userAgent(req),
     transport,
   };
-  const auth = tokenHash ? await resolve(deps, tokenHash) : null;
+  const auth = tokenHash ? await resolve(deps, tokenHash, fresh) : null;
   const log = deps.log.child({ reqId: meta.requestId, userId: auth?.user.id, transport });
   return { deps, hub, log, meta, auth };
 }
@@ -57,7 +77,11 @@ async function build(deps: AppDeps, hub: EventHub, req: IncomingMessage, transpo
 const hashOf = (token: string | undefined) => (token && token.length <= 256 ? hashToken(token) : null);
 
 export function createHttpContextFactory(deps: AppDeps, hub: EventHub) {
-  return async ({ req, res }: CreateHTTPContextOptions): Promise<Context> => ({ ...(await build(deps, hub, req, 'http', hashOf(bearerToken(req)))), res });
+  // Only a query may be answered on a cached session; a mutation (or anything else) reads it afresh.
+  return async ({ req, res, info }: CreateHTTPContextOptions): Promise<Context> => ({
+    ...(await build(deps, hub, req, 'http', hashOf(bearerToken(req)), info.type !== 'query')),
+    res,
+  });
 }
 
 const identityOf = (auth: AuthSession): SocketIdentity => ({
@@ -69,17 +93,18 @@ const identityOf = (auth: AuthSession): SocketIdentity => ({
 });
 
 /**
- * Built once per WebSocket connection, from `connectionParams.token` (or the session cookie). Only the
- * token's hash is kept, to re-resolve the session on every call: a re-read (one indexed query, what
- * every HTTP call costs) rather than a cache, because it stays right when Redis — and with it the
- * control channel that would invalidate a cache — is down. A call that finds the session ended, or
- * the user's role or department changed, is refused with UNAUTHORIZED and the socket is closed.
+ * Built once per WebSocket connection, from `connectionParams.token` (or the session cookie), with one
+ * logger for the connection. Only the token's hash is kept, to re-resolve the session on every call:
+ * a query may be answered from the session cache (a second at most, dropped at once by the control
+ * channel, and the TTL alone keeps that bound when Redis is down), a mutation or subscription start
+ * reads it afresh. A call that finds the session ended, or the user's role or department changed, is
+ * refused with UNAUTHORIZED and the socket is closed.
  */
 export function createWsContextFactory(deps: AppDeps, hub: EventHub, sockets: SocketRegistry) {
   return async ({ req, res, info }: CreateWSSContextFnOptions): Promise<Context> => {
     const param = info.connectionParams?.token;
     const tokenHash = hashOf(typeof param === 'string' && param ? param : bearerToken(req));
-    const ctx = await build(deps, hub, req, 'ws', tokenHash);
+    const ctx = await build(deps, hub, req, 'ws', tokenHash, true);
     const connected = ctx.auth;
     if (connected) {
       const refused = sockets.bind(res, identityOf(connected));
@@ -88,10 +113,10 @@ export function createWsContextFactory(deps: AppDeps, hub: EventHub, sockets: So
         throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: refused.reason });
       }
     }
-    const currentAuth = async (): Promise<AuthSession | null> => {
+    const currentAuth = async (fresh: boolean): Promise<AuthSession | null> => {
       // A socket that connected without a session never gains one (connectionParams come once).
       if (!connected || !tokenHash) return null;
-      const now = await resolve(deps, tokenHash);
+      const now = await resolve(deps, tokenHash, fresh);
       if (now && sameIdentity(identityOf(now), identityOf(connected))) return now;
       sockets.endSession(connected.session.id);
       return null;
