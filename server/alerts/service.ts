@@ -4,7 +4,7 @@ import { alertEscalations, alertEvents, alerts } from '../db/schema.js';
 import { notFound } from '../errors.js';
 import type { Actor } from '../permissions.js';
 import { afterCommit, type AlertDeps } from './change.js';
-import { raiseAlert, raisePayload, writeRaise } from './create.js';
+import { raiseAlert, raiseBatcher, raisePayload } from './create.js';
 import { latestEventId, toWireEvent } from './events.js';
 import { writeGate } from './gate.js';
 import { receiptsOf } from './receipts.js';
@@ -20,14 +20,13 @@ export * from './transitions.js';
  * deadline — unless the same emergency (department, room, type, title) is open and was raised within
  * the dedup window: that alert then absorbs it (repeat count up, a `repeated` event, its priority
  * raised if this raise is more urgent) and is returned with `deduplicated: true`.
- * One statement (clarion_create_alert, migrations/0009): the hospital lock is held only for its tail.
+ * One statement (clarion_create_alert, migrations/0009), group-committed with the raises that arrive
+ * while one is in flight (clarion_create_alerts, 0010): the hospital lock is held only for its tail.
  */
 export async function createAlert(deps: AlertDeps, actor: Actor | null, audit: AuditContext, input: CreateAlertInput & { hospitalId?: string }): Promise<CreatedAlert> {
   const hospitalId = actor?.hospitalId ?? (input.hospitalId as string);
-  const gate = writeGate(deps.db, deps.config.database.poolMax);
-  const result = await raiseAlert(deps.db, hospitalId, (s) => raisePayload(hospitalId, actor?.id ?? null, audit, input, s), (db, payload) =>
-    gate.run(() => writeRaise(db, payload)),
-  );
+  const batcher = raiseBatcher(deps.db, writeGate(deps.db, deps.config.database.poolMax), hospitalId);
+  const result = await raiseAlert(deps.db, hospitalId, (s) => raisePayload(hospitalId, actor?.id ?? null, audit, input, s), (payload) => batcher.submit(payload));
   afterCommit(deps, { alert: result.alert, event: result.events[result.events.length - 1] as AlertEvent });
   return { ...result.alert, deduplicated: result.deduplicated, priorityRaisedFrom: result.priorityRaisedFrom };
 }

@@ -1,0 +1,1 @@
+DROP FUNCTION IF EXISTS clarion_create_alerts(jsonb);
