@@ -35,14 +35,14 @@ export class AppMetrics {
 
   readonly eventsDelivered = new Counter({
     name: 'clarion_events_delivered_total',
-    help: 'Alert events sent to subscriptions by this process (replay and live)',
+    help: 'Alert events sent to subscriptions by this process: replayed, and handed to live subscriptions by the fan-out',
     labelNames: ['mode'] as const,
     registers: [this.registry],
   });
 
   readonly deliveryLatency = new Histogram({
     name: 'clarion_event_delivery_latency_seconds',
-    help: 'From an alert change (event time) to its send on a live subscription',
+    help: 'From an alert change (event time) to its fan-out on this process, once per event',
     buckets: latencyBuckets,
     registers: [this.registry],
   });

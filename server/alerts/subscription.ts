@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { TRPCError, tracked } from '@trpc/server';
-import { and, count, gt } from 'drizzle-orm';
+import { and, gt, sql } from 'drizzle-orm';
 import type WebSocket from 'ws';
 import type { AuthSession } from '../auth/sessions.js';
 import { alertEvents } from '../db/schema.js';
@@ -11,8 +11,9 @@ import type { EventHub, LocalSubscriber } from '../realtime/hub.js';
 import { announceScreen, HEARTBEAT_MS, withdrawScreen } from '../realtime/presence.js';
 import { BoundedQueue, QueueOverflowError } from '../realtime/queue.js';
 import { sessionStillValid } from '../realtime/session-check.js';
-import { latestEventId, prunedThrough, readEventsAfter } from './events.js';
-import type { AlertEvent } from './schemas.js';
+import { type EncodedEvent, LiveHandoff } from '../realtime/frames.js';
+import { LiveSink } from '../realtime/live-sink.js';
+import { readEventsAfter } from './events.js';
 import { type AlertScope, alertScope, scopeWhere } from './visibility.js';
 
 /** Beyond this many missed events a client should reload the snapshot rather than replay. */
@@ -37,18 +38,23 @@ export interface StreamOptions {
 const resync = (message: string) => new TRPCError({ code: 'PRECONDITION_FAILED', message });
 const sessionEnded = () => new TRPCError({ code: 'UNAUTHORIZED', message: 'Your session has ended; sign in again' });
 
-/** Where the replay starts: validates `lastEventId` against the log (and how much is missed). */
-async function replayCursor(deps: StreamDeps, scope: AlertScope, lastEventId: string): Promise<number> {
-  const latest = await latestEventId(deps.db, scope.hospitalId);
-  const cursor = Number(lastEventId);
+/**
+ * Where the stream starts, in one query (a board reconnecting after a restart must not cost four):
+ * without `lastEventId` the newest event; with it, that id once validated against the log — not
+ * ahead of it, not below the retention watermark, and not more than MAX_REPLAY events behind.
+ */
+async function startCursor(deps: StreamDeps, scope: AlertScope, lastEventId: string | undefined): Promise<number> {
+  const cursor = lastEventId === undefined ? 0 : Number(lastEventId);
+  const { rows } = await deps.db.execute<{ latest: string | null; pruned: string | null; missed: string }>(sql`
+    SELECT (SELECT max(id) FROM alert_events WHERE hospital_id = ${scope.hospitalId})::text AS latest,
+           (SELECT events_pruned_through FROM hospitals WHERE id = ${scope.hospitalId})::text AS pruned,
+           ${lastEventId === undefined ? sql`0` : sql`(SELECT count(*) FROM (SELECT 1 FROM alert_events WHERE ${and(scopeWhere(scope, alertEvents), gt(alertEvents.id, cursor))} LIMIT ${MAX_REPLAY + 1}) missed)`}::text AS missed`);
+  const latest = Number(rows[0]?.latest ?? 0);
+  if (lastEventId === undefined) return latest;
   if (cursor > latest) throw resync('lastEventId is ahead of the event log; reload the board');
   // "0" means from the beginning of what is kept; any other id below the retention watermark is gone.
-  if (cursor > 0 && cursor < (await prunedThrough(deps.db, scope.hospitalId))) throw resync('Events after lastEventId are no longer kept; reload the board');
-  const [row] = await deps.db
-    .select({ n: count() })
-    .from(alertEvents)
-    .where(and(scopeWhere(scope, alertEvents), gt(alertEvents.id, cursor)));
-  if ((row?.n ?? 0) > MAX_REPLAY) throw resync('Too many events missed to replay; reload the board');
+  if (cursor > 0 && cursor < Number(rows[0]?.pruned ?? 0)) throw resync('Events after lastEventId are no longer kept; reload the board');
+  if (Number(rows[0]?.missed ?? 0) > MAX_REPLAY) throw resync('Too many events missed to replay; reload the board');
   return cursor;
 }
 
@@ -63,15 +69,23 @@ async function replayCursor(deps: StreamDeps, scope: AlertScope, lastEventId: st
 export async function* alertEventStream(opts: StreamOptions) {
   const { deps, hub, auth, signal, socket } = opts;
   const scope = alertScope(auth.user);
-  const queue = new BoundedQueue<AlertEvent>(QUEUE_LIMIT);
+  // Until the hand-off (and for HTTP streams, always) live events queue here; after it, the sink takes them.
+  const queue = new BoundedQueue<EncodedEvent>(QUEUE_LIMIT);
+  let sink: LiveSink | undefined;
   const sub: LocalSubscriber = {
     userId: auth.user.id,
     sessionId: auth.session.id,
     scope,
-    deliver: (e) => queue.push(e),
-    end: (err) => queue.fail(err),
+    deliver: (_event, encoded) => (sink ? sink.offer(encoded) : queue.push(encoded)),
+    end: (err) => (sink ? sink.end(err) : queue.fail(err)),
+    get direct() {
+      return sink !== undefined;
+    },
   };
-  const onAbort = () => queue.close();
+  const onAbort = () => {
+    queue.close();
+    sink?.close();
+  };
   signal?.addEventListener('abort', onAbort);
   const timers: NodeJS.Timeout[] = [];
   const every = (ms: number, fn: () => void) => {
@@ -83,12 +97,13 @@ export async function* alertEventStream(opts: StreamOptions) {
   let screen: { dept: string; id: string } | null = null;
 
   /** False when the stream must stop: the client went away, the hub ended it, or the socket stalled. */
+  const stalled = () => {
+    deps.log.warn({ userId: auth.user.id, buffered: socket?.bufferedAmount }, 'subscriber stopped reading; socket disconnected');
+    socket?.terminate();
+  };
   const mayWrite = async () => {
     const result = await awaitDrain(socket, deps.config.subscriptions.drainTimeoutMs, () => queue.settled || signal?.aborted === true);
-    if (result === 'stalled') {
-      deps.log.warn({ userId: auth.user.id, buffered: socket?.bufferedAmount }, 'subscriber stopped reading; socket disconnected');
-      socket?.terminate();
-    }
+    if (result === 'stalled') stalled();
     queue.throwIfFailed();
     return result === 'ok';
   };
@@ -113,9 +128,8 @@ export async function* alertEventStream(opts: StreamOptions) {
       every(HEARTBEAT_MS, beat);
     }
 
-    let cursor = await latestEventId(deps.db, scope.hospitalId);
+    let cursor = await startCursor(deps, scope, opts.lastEventId);
     if (opts.lastEventId !== undefined) {
-      cursor = await replayCursor(deps, scope, opts.lastEventId);
       for (;;) {
         const page = await readEventsAfter(deps.db, scope, cursor, REPLAY_PAGE);
         for (const event of page) {
@@ -130,13 +144,21 @@ export async function* alertEventStream(opts: StreamOptions) {
     for (;;) {
       const next = await queue.next();
       if (next.done) return;
-      const event = next.value;
-      if (Number(event.id) <= cursor) continue;
+      const event = next.value.event;
+      if (next.value.id <= cursor) continue;
       if (!(await mayWrite())) return;
-      deps.metrics.eventsDelivered.inc({ mode: 'live' });
-      deps.metrics.deliveryLatency.observe(Math.max(0, Date.now() - Date.parse(event.occurredAt)) / 1000);
+      if (socket) {
+        // Over a WebSocket this first live event is the hand-off: tRPC sends it, its encoder tells the
+        // sink the subscription's id, and from then on the hub writes the shared frames itself.
+        const live = new LiveSink({ socket, cursor: next.value.id, queueLimit: QUEUE_LIMIT, drainTimeoutMs: deps.config.subscriptions.drainTimeoutMs, onStall: () => stalled() });
+        sink = live;
+        for (const waiting of queue.drain()) live.offer(waiting);
+        yield tracked(event.id, new LiveHandoff(event, (id, jsonrpc) => live.bind(id, jsonrpc)));
+        await live.done;
+        return;
+      }
       yield tracked(event.id, event);
-      cursor = Number(event.id);
+      cursor = next.value.id;
     }
   } catch (err) {
     // Fell too far behind: a 5xx-class code makes the client reconnect and replay from its last id.

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Encoder } from '@trpc/server/adapters/ws';
+import { bindHandoff } from '../realtime/frames.js';
 
 const tooMany = (calls: number, limit: number, per: string) =>
   `Too many calls in one ${per}: ${calls} (at most ${limit} per ${per}); send them in smaller batches`;
@@ -33,11 +34,15 @@ export function oversizedFrame(data: string, limit: number): string | null {
 
 /**
  * tRPC's JSON encoder for WebSockets, except that a frame batching more than `limit` calls fails to
- * decode, so none of its calls runs (tRPC answers PARSE_ERROR; app.ts then closes the socket).
+ * decode, so none of its calls runs (tRPC answers PARSE_ERROR; app.ts then closes the socket). It also
+ * binds a live subscription's hand-off frame to its id (server/realtime/frames.ts).
  */
 export function limitedJsonEncoder(limit: number): Encoder {
   return {
-    encode: (data) => JSON.stringify(data),
+    encode(data) {
+      bindHandoff(data);
+      return JSON.stringify(data);
+    },
     decode(data) {
       if (typeof data !== 'string') throw new Error('JSON uses text frames');
       const reason = oversizedFrame(data, limit);

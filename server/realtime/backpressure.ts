@@ -11,7 +11,7 @@ export type DrainResult = 'ok' | 'cancelled' | 'stalled';
 // One pending wake-up per socket, however many of its subscriptions wait: one listener, one timer.
 const wakeUps = new WeakMap<WebSocket, Promise<void>>();
 
-function nextWakeUp(socket: WebSocket): Promise<void> {
+export function nextWakeUp(socket: WebSocket): Promise<void> {
   let pending = wakeUps.get(socket);
   if (!pending) {
     pending = new Promise<void>((resolve) => {

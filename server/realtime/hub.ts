@@ -8,15 +8,21 @@ import type { AppDeps } from '../deps.js';
 import { createBlockingRedis, type Redis } from '../redis.js';
 import { SubscriptionAdmission } from './admission.js';
 import { type ControlMessage, controlChannel } from './control.js';
+import { EncodedEvent } from './frames.js';
 
 /** One live subscription on this instance. */
 export interface LocalSubscriber {
   userId: string;
   sessionId: string;
   scope: AlertScope;
-  deliver(event: AlertEvent): void;
+  /** `encoded` is the event's shared frame tail, encoded at most once however many sockets write it. */
+  deliver(event: AlertEvent, encoded: EncodedEvent): void;
+  /** True once the hub writes this subscription's frames itself (a WebSocket after its hand-off). */
+  readonly direct?: boolean;
   end(err: Error): void;
 }
+
+type EventRow = Awaited<ReturnType<typeof readHospitalEventsAfter>>[number];
 
 interface HospitalState {
   lastSeen: number;
@@ -32,6 +38,8 @@ const BATCH = 500;
 
 export interface HubStats {
   subscribers: number;
+  /** Of which written directly by the hub (WebSocket subscriptions past their hand-off). */
+  direct: number;
   hospitals: number;
   delivered: number;
   fetches: number;
@@ -50,7 +58,7 @@ export class EventHub {
   private readonly pool: pg.Pool;
   private readonly db: Database;
   private tick: NodeJS.Timeout | undefined;
-  private readonly stats: HubStats = { subscribers: 0, hospitals: 0, delivered: 0, fetches: 0 };
+  private readonly stats: HubStats = { subscribers: 0, direct: 0, hospitals: 0, delivered: 0, fetches: 0 };
   /** Subscriptions per socket and per session on this instance (alerts.onEvent takes a slot). */
   readonly admission: SubscriptionAdmission;
 
@@ -91,8 +99,14 @@ export class EventHub {
 
   get statistics(): HubStats {
     let subscribers = 0;
-    for (const h of this.hospitals.values()) for (const set of h.byDepartment.values()) subscribers += set.size;
-    return { ...this.stats, subscribers, hospitals: this.hospitals.size };
+    let direct = 0;
+    for (const h of this.hospitals.values()) {
+      for (const set of h.byDepartment.values()) {
+        subscribers += set.size;
+        for (const s of set) if (s.direct) direct++;
+      }
+    }
+    return { ...this.stats, subscribers, direct, hospitals: this.hospitals.size };
   }
 
   /**
@@ -178,6 +192,24 @@ export class EventHub {
     this.afterControl?.(msg);
   }
 
+  /** One event to every local subscriber that may see it; metrics per event, not per socket. */
+  private fanOut(state: HospitalState, row: EventRow): void {
+    const event = toWireEvent(row);
+    const encoded = new EncodedEvent(event);
+    let delivered = 0;
+    for (const key of [row.departmentId, ALL]) {
+      const set = state.byDepartment.get(key);
+      if (!set) continue;
+      for (const s of set) s.deliver(event, encoded);
+      delivered += set.size;
+    }
+    state.lastSeen = row.id;
+    if (!delivered) return;
+    this.stats.delivered += delivered;
+    this.deps.metrics.eventsDelivered.inc({ mode: 'live' }, delivered);
+    this.deps.metrics.deliveryLatency.observe(Math.max(0, Date.now() - row.occurredAt.getTime()) / 1000);
+  }
+
   private catchUpAll(): void {
     for (const id of this.hospitals.keys()) void this.catchUp(id);
   }
@@ -197,18 +229,7 @@ export class EventHub {
         state.again = false;
         const rows = await readHospitalEventsAfter(this.db, hospitalId, state.lastSeen, BATCH);
         this.stats.fetches++;
-        for (const row of rows) {
-          const event = toWireEvent(row);
-          for (const key of [row.departmentId, ALL]) {
-            const set = state.byDepartment.get(key);
-            if (!set) continue;
-            for (const s of set) {
-              s.deliver(event);
-              this.stats.delivered++;
-            }
-          }
-          state.lastSeen = row.id;
-        }
+        for (const row of rows) this.fanOut(state, row);
         if (rows.length === BATCH) state.again = true;
       } while (state.again && this.hospitals.has(hospitalId));
     } catch (err) {

@@ -37,6 +37,13 @@ export class BoundedQueue<T> {
     this.wake();
   }
 
+  /** Takes everything waiting (in order), leaving the queue empty. */
+  drain(): T[] {
+    const items = this.items;
+    this.items = [];
+    return items;
+  }
+
   get size(): number {
     return this.items.length;
   }
