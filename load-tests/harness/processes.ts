@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 export const ROOT = new URL('../../', import.meta.url).pathname;
@@ -54,8 +54,13 @@ function spawnNode(name: string, args: string[], env: Record<string, string>, po
     for (const line of buf.toString().split('\n')) if (line.trim()) tail.push(line.slice(0, 500));
     if (tail.length > 40) tail.splice(0, tail.length - 40);
   };
+  // Every child's whole output goes to reports/logs/<name>.log (warnings and errors at the harness's level).
+  mkdirSync(`${ROOT}reports/logs`, { recursive: true });
+  const file = createWriteStream(`${ROOT}reports/logs/${name}.log`);
   proc.stdout?.on('data', keep);
   proc.stderr?.on('data', keep);
+  proc.stdout?.pipe(file);
+  proc.stderr?.pipe(file);
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   return {
     name,

@@ -1,4 +1,5 @@
 /** Plain-text tables of a harness report, for the terminal. */
+import { judgeGoals } from './goals.js';
 import type { HarnessReport } from './run.js';
 
 function table(head: string[], rows: (string | number | null | undefined)[][]): string {
@@ -46,5 +47,10 @@ export function formatReport(r: HarnessReport): string {
     if (t.target === 'clarion' && t.fromCreatedAt.count) out.push(`clarion steady, from the server's alert.createdAt (excludes the raise request): p50 ${t.fromCreatedAt.p50} ms, p99 ${t.fromCreatedAt.p99} ms`);
   }
   for (const [name, x] of Object.entries(r.ratios)) if (x) out.push(`clarion ${name}: flood throughput ×${x.throughput}, steady p99 ×${x.p99}`);
+  const goals = judgeGoals(r);
+  if (goals.length) {
+    out.push('');
+    out.push(table(['target (issue 14)', 'measured', 'result', 'conditions'], goals.map((g) => [g.goal, g.measured, g.met === null ? 'separate' : g.met ? 'met' : 'MISSED', g.note ?? ''])));
+  }
   return out.join('\n');
 }
