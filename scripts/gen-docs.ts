@@ -17,14 +17,14 @@ type Def = { type: 'query' | 'mutation' | 'subscription'; inputs: z.ZodType[]; o
 const procedures = (appRouter as unknown as { _def: { procedures: Record<string, { _def: Def }> } })._def.procedures;
 const roles = Object.keys(permissionMatrix) as Role[];
 
-/** Observability (metrics) that middlewares touch on every call: accepts anything, does nothing, is not awaitable. */
+/** Observability (metrics) and the session cache, which middlewares touch on every call: accepts anything, does nothing, is not awaitable. */
 const noop: object = new Proxy(() => undefined, { get: (_t, k) => (k === 'then' ? undefined : noop), apply: () => noop });
 /** Dependencies that throw on any other use: reaching them means the middlewares let the caller through. */
 const refuse: object = new Proxy(
   {},
   {
     get: (_t, k) => {
-      if (k === 'metrics') return noop;
+      if (k === 'metrics' || k === 'sessionCache') return noop;
       throw new Error('REACHED_RESOLVER');
     },
   },
