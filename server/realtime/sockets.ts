@@ -196,8 +196,13 @@ export class SocketRegistry {
     if (this.checking || this.bySession.size === 0) return;
     this.checking = true;
     try {
-      const live = await liveIdentities(this.deps.db, [...this.bySession.keys()], this.deps.config.auth.sessionIdleMinutes);
-      for (const [sessionId, set] of [...this.bySession]) {
+      const asked = [...this.bySession.keys()];
+      const live = await liveIdentities(this.deps.db, asked, this.deps.config.auth.sessionIdleMinutes);
+      // Only the sessions that were asked about: a socket that bound during the read is absent from
+      // its answer, not ended (it was checked when it bound; the next round reads it).
+      for (const sessionId of asked) {
+        const set = this.bySession.get(sessionId);
+        if (!set) continue;
         const now = live.get(sessionId);
         const stale = [...set].some((e) => e.identity && (!now || !sameIdentity(now, e.identity)));
         if (stale) this.endSession(sessionId);
