@@ -45,7 +45,6 @@ describe('socket session re-check', () => {
       ended.push(msg);
       registry.onControl(msg);
     });
-    afterAll(() => registry.stop());
     const early = new FakeSocket();
     registry.accept(early as never, '127.0.0.1');
     expect(registry.bind(early as never, await identityOf('nurse.icu'))).toBeNull();
@@ -54,7 +53,10 @@ describe('socket session re-check', () => {
     // Hold the re-check's read of sessions behind a lock, so a socket can bind while it waits.
     const locker = new pg.Client({ connectionString: env.databaseUrl });
     await locker.connect();
-    afterAll(() => locker.end());
+    afterAll(async () => {
+      registry.stop();
+      await locker.end();
+    });
     await locker.query('BEGIN');
     await locker.query('LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE');
     registry.start();
