@@ -97,3 +97,44 @@ export async function userRow(env: TestEnv, id: string) {
   const [row] = await env.deps.db.select({ role: users.role, isActive: users.isActive, departmentId: users.departmentId }).from(users).where(eq(users.id, id));
   return row;
 }
+
+/** One parsed tRPC JSON-RPC message from the server, with its raw text. */
+export interface RawMessage {
+  text: string;
+  id: number;
+  result?: { type: string; id?: string };
+  error?: { message: string; data?: { code?: string } };
+}
+
+export interface RawTrpcSocket {
+  ws: WebSocket;
+  subscribe(id: number, opts?: { lastEventId?: string; jsonrpc?: boolean }): void;
+}
+
+/**
+ * tRPC's JSON-RPC over a raw WebSocket (authenticated with connectionParams), answering keep-alive
+ * pings as wsLink does: the test sees each message's exact text and decides when, and whether, it reads.
+ */
+export async function rawTrpcSocket(server: Pick<TestServer, 'wsUrl'>, token: string, onMessage: (msg: RawMessage) => void): Promise<RawTrpcSocket> {
+  const ws = new WebSocket(`${server.wsUrl}?connectionParams=1`);
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  ws.on('error', () => undefined);
+  ws.send(JSON.stringify({ method: 'connectionParams', data: { token } }));
+  ws.on('message', (raw, isBinary) => {
+    if (isBinary) throw new Error('tRPC sent a binary frame');
+    const text = raw.toString();
+    if (text === 'PING') ws.send('PONG');
+    if (text === 'PING' || text === 'PONG') return;
+    onMessage({ text, ...(JSON.parse(text) as Omit<RawMessage, 'text'>) });
+  });
+  return {
+    ws,
+    subscribe(id, opts = {}) {
+      const input = opts.lastEventId === undefined ? {} : { lastEventId: opts.lastEventId };
+      ws.send(JSON.stringify({ id, ...(opts.jsonrpc ? { jsonrpc: '2.0' } : {}), method: 'subscription', params: { path: 'alerts.onEvent', input } }));
+    },
+  };
+}

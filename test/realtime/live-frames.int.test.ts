@@ -1,12 +1,12 @@
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
 import type { LocalSubscriber } from '../../server/realtime/hub.js';
 import type { EncodedEvent } from '../../server/realtime/frames.js';
 import { createTestEnv, type TestEnv } from '../support/env.js';
 import { clientFor, collectEvents, startTestServer, type TestServer } from '../support/server.js';
 import { seedTenants, type Tenants } from '../support/tenants.js';
-import { eventually } from './helpers.js';
+import { eventually, rawTrpcSocket } from './helpers.js';
 
 // Issue 14 item 3: after the replay the hub writes live frames itself — one encoding per event shared
 // by every socket — with the same bytes tRPC would send, no gap or duplicate at the hand-off, and slow
@@ -32,34 +32,15 @@ interface RawSocket {
   subscribe(id: number, opts?: { lastEventId?: string; jsonrpc?: boolean }): void;
 }
 
-/** tRPC's JSON-RPC over a raw WebSocket: the test sees the exact bytes and decides whether it reads. */
+/** Keeps every data frame's exact text; the test decides whether the socket reads. */
 async function rawSocket(token: string): Promise<RawSocket> {
-  const ws = new WebSocket(`${server.wsUrl}?connectionParams=1`);
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
+  const frames = new Map<number, string[]>();
+  const errors = new Map<number, string>();
+  const sock = await rawTrpcSocket(server, token, (msg) => {
+    if (msg.error) errors.set(msg.id, msg.error.data?.code ?? '?');
+    else if (msg.result?.type === 'data') frames.set(msg.id, [...(frames.get(msg.id) ?? []), msg.text]);
   });
-  ws.on('error', () => undefined);
-  ws.send(JSON.stringify({ method: 'connectionParams', data: { token } }));
-  const sock: RawSocket = {
-    ws,
-    frames: new Map(),
-    errors: new Map(),
-    subscribe(id, opts = {}) {
-      const input = opts.lastEventId === undefined ? {} : { lastEventId: opts.lastEventId };
-      ws.send(JSON.stringify({ id, ...(opts.jsonrpc ? { jsonrpc: '2.0' } : {}), method: 'subscription', params: { path: 'alerts.onEvent', input } }));
-    },
-  };
-  ws.on('message', (raw, isBinary) => {
-    expect(isBinary).toBe(false);
-    const text = raw.toString();
-    if (text === 'PING') ws.send('PONG');
-    if (text === 'PING' || text === 'PONG') return;
-    const msg = JSON.parse(text) as { id: number; result?: { type: string }; error?: { data?: { code?: string } } };
-    if (msg.error) sock.errors.set(msg.id, msg.error.data?.code ?? '?');
-    else if (msg.result?.type === 'data') sock.frames.set(msg.id, [...(sock.frames.get(msg.id) ?? []), text]);
-  });
-  return sock;
+  return { ws: sock.ws, frames, errors, subscribe: sock.subscribe };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

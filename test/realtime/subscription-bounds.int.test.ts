@@ -1,9 +1,10 @@
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
 import { createTestEnv, type TestEnv } from '../support/env.js';
 import { clientFor, collectEvents, startTestServer, type TestServer } from '../support/server.js';
 import { seedTenants, type Tenants } from '../support/tenants.js';
+import { rawTrpcSocket } from './helpers.js';
 
 // Issue 13 item 8: one signed-in user opening many `lastEventId: "0"` subscriptions over a large event
 // log, and not reading, must not be able to grow the server's memory without bound: replay waits on
@@ -41,35 +42,17 @@ interface RawSocket {
   subscribe(id: number, lastEventId?: string): void;
 }
 
-/** A client speaking tRPC's JSON-RPC over a raw WebSocket, so the test decides when (and whether) it reads. */
+/** Counts per subscription; the test decides when (and whether) the socket reads. */
 async function rawSocket(token: string): Promise<RawSocket> {
-  const ws = new WebSocket(`${server.wsUrl}?connectionParams=1`);
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
+  const started = new Set<number>();
+  const data = new Map<number, number>();
+  const errors = new Map<number, { code: string; message: string }>();
+  const sock = await rawTrpcSocket(server, token, (msg) => {
+    if (msg.error) errors.set(msg.id, { code: msg.error.data?.code ?? '?', message: msg.error.message });
+    else if (msg.result?.type === 'started') started.add(msg.id);
+    else if (msg.result?.type === 'data') data.set(msg.id, (data.get(msg.id) ?? 0) + 1);
   });
-  ws.on('error', () => undefined);
-  ws.send(JSON.stringify({ method: 'connectionParams', data: { token } }));
-  const sock: RawSocket = {
-    ws,
-    started: new Set(),
-    data: new Map(),
-    errors: new Map(),
-    subscribe(id, lastEventId) {
-      ws.send(JSON.stringify({ id, method: 'subscription', params: { path: 'alerts.onEvent', input: lastEventId === undefined ? {} : { lastEventId } } }));
-    },
-  };
-  ws.on('message', (raw) => {
-    const text = raw.toString();
-    // tRPC's keep-alive: answered like wsLink does.
-    if (text === 'PING') ws.send('PONG');
-    if (text === 'PING' || text === 'PONG') return;
-    const msg = JSON.parse(text) as { id: number; result?: { type: string }; error?: { message: string; data?: { code: string } } };
-    if (msg.error) sock.errors.set(msg.id, { code: msg.error.data?.code ?? '?', message: msg.error.message });
-    else if (msg.result?.type === 'started') sock.started.add(msg.id);
-    else if (msg.result?.type === 'data') sock.data.set(msg.id, (sock.data.get(msg.id) ?? 0) + 1);
-  });
-  return sock;
+  return { ws: sock.ws, started, data, errors, subscribe: (id, lastEventId) => sock.subscribe(id, { lastEventId }) };
 }
 
 const memory = () => {
