@@ -4,6 +4,7 @@
 //   npm run load -- --prepare-k6 reports/k6-fixture.json --subscribers 200   (database + sessions for load-tests/k6)
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
+import { memoryPlotPath } from './memory.js';
 import { defaults, type HarnessOptions, runHarness } from './run.js';
 import { formatReport } from './table.js';
 
@@ -112,5 +113,5 @@ options.onProgress = (p) => {
 
 const report = await runHarness(options);
 bar.stop();
-console.log(`\n${formatReport(report)}\n\nreport: ${options.out}\nplot:   ${options.plot}`);
+console.log(`\n${formatReport(report)}\n\nreport: ${options.out}\nplot:   ${options.plot}\nmemory: ${memoryPlotPath(options.plot)}`);
 process.exit(0);

@@ -1,4 +1,5 @@
 /** Issue 14's targets, judged against one harness report (each baseline from the same run). */
+import { FLAT_GROWTH_PCT, memoryTrends } from './memory.js';
 import type { HarnessReport } from './run.js';
 
 export interface GoalResult {
@@ -44,7 +45,18 @@ export function judgeGoals(r: HarnessReport): GoalResult[] {
   if (servers.length) {
     const peak = Math.max(...servers.map((p) => p.peakRssMb));
     const perInstance = Math.round(clarion.connected / servers.length);
-    out.push({ goal: 'server RSS ≤ 200 MB per instance', measured: `peak ${peak} MB`, met: peak <= 200, note: `${perInstance} sockets each; flatness needs the 10-minute run` });
+    out.push({ goal: 'server RSS ≤ 200 MB per instance', measured: `peak ${peak} MB`, met: peak <= 200, note: `${perInstance} sockets each` });
+    const trends = memoryTrends(servers);
+    out.push(
+      trends.length
+        ? {
+            goal: `server RSS flat (≤ ${FLAT_GROWTH_PCT} % growth, minute 2 → last minute)`,
+            measured: trends.map((m) => `${m.name} ${m.warmMb}→${m.endMb} MB (${m.growthPct > 0 ? '+' : ''}${m.growthPct} %)`).join(', '),
+            met: trends.every((m) => m.growthPct <= FLAT_GROWTH_PCT),
+            note: `${Math.round(o.duration / 60)}-minute run; curve in the memory plot`,
+          }
+        : { goal: 'server RSS flat over 10 minutes', measured: 'run too short (< 3 min)', met: null, note: 'npm run load -- --duration 600' },
+    );
   }
   const api = r.api.overall;
   if (api.count) {

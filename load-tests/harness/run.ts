@@ -8,6 +8,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { dropDatabase, withDatabase } from '../../server/db/admin.js';
 import { closeAgent, postRaw, trpc } from './api.js';
+import { memoryPlotPath, renderMemoryPlot } from './memory.js';
 import { renderPlot } from './plot.js';
 import { ensureServerBuild } from './build.js';
 import { type Child, freePort, type ProcStats, ProcSampler, ROOT, spawnClarion, spawnTs, waitHttp } from './processes.js';
@@ -236,6 +237,8 @@ export async function runHarness(o: HarnessOptions): Promise<HarnessReport> {
   mkdirSync(dirname(o.out), { recursive: true });
   writeFileSync(o.out, `${JSON.stringify(report, null, 2)}\n`);
   mkdirSync(dirname(o.plot), { recursive: true });
-  writeFileSync(o.plot, renderPlot(targets, `${o.subscribers} subscribers, ${o.instances} instance(s), ${o.rate} alerts/s for ${o.duration} s`));
+  const runTitle = `${o.subscribers} subscribers, ${o.instances} instance(s), ${o.rate} alerts/s for ${o.duration} s`;
+  writeFileSync(o.plot, renderPlot(targets, runTitle));
+  writeFileSync(memoryPlotPath(o.plot), renderMemoryPlot(processes.clarion ?? [], `Clarion RSS: ${runTitle}`));
   return report;
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { defaults, runHarness } from '../../load-tests/harness/run.js';
 import { BASE_URL } from '../support/global-setup.js';
@@ -40,6 +41,7 @@ describe('load harness', () => {
     expect(clarion?.steady.latency.count).toBe(clarion?.steady.deliveries);
     expect(report.api.errors).toBe(0);
     expect(report.processes.clarion?.[0]?.samples.length).toBeGreaterThan(0);
+    expect(existsSync(`test-artifacts/load/smoke-${tag}-memory.svg`)).toBe(true);
     // The harness builds dist/ first when the sources are newer (load-tests/harness/build.ts): up to ~30 s more.
   }, 120_000);
 });
