@@ -1,13 +1,14 @@
-import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
-import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
-import { type AuditContext, logAuditEvent } from '../audit/log.js';
-import type { Tx } from '../db/client.js';
-import { alertEscalations, alerts, type alertStatuses, type escalationReasons } from '../db/schema.js';
+import { and, eq, sql } from 'drizzle-orm';
+import { type AuditContext, logAuditEvent, scrub } from '../audit/log.js';
+import { type Database, isRetryableTransactionError } from '../db/client.js';
+import type { alertStatuses, escalationReasons, priorities } from '../db/enums.js';
+import { alerts } from '../db/schema.js';
 import type { AppDeps } from '../deps.js';
 import { AppError, conflict, notFound } from '../errors.js';
-import { appendEventsWithAudit, type EventType, publishEvent } from './events.js';
+import type { HospitalSettings } from '../hospitals/settings.js';
+import { type CachedSettings, hospitalSettings, SETTINGS_CHANGED, sqlState } from './create.js';
+import { type EventType, publishEvent } from './events.js';
 import { writeGate } from './gate.js';
-import { selectAlertById } from './queries.js';
 import type { Alert, AlertEvent } from './schemas.js';
 import { type AlertScope, scopeWhere } from './visibility.js';
 
@@ -21,6 +22,34 @@ export interface AlertTimers {
 
 export type AlertDeps = Pick<AppDeps, 'db' | 'redis' | 'config' | 'log' | 'metrics'> & { timers?: AlertTimers };
 
+/** A timestamp taken from Postgres's clock when the change commits: `afterNow` seconds after now(). */
+export type At = null | { afterNow: number };
+export const NOW: At = { afterNow: 0 };
+
+/** The columns a change may set (clarion_change_alert, migrations/0011); `version` and `updatedAt` are bumped there. */
+export interface ChangeSet {
+  status?: Status;
+  title?: string;
+  description?: string | null;
+  roomNumber?: string | null;
+  priority?: (typeof priorities)[number];
+  escalationLevel?: number;
+  acknowledgedBy?: string | null;
+  acknowledgedAt?: At;
+  resolvedBy?: string | null;
+  resolvedAt?: At;
+  cancelledBy?: string | null;
+  cancelledAt?: At;
+  ackDeadlineAt?: At;
+  /** `levelStart`: seconds after the alert reached its current level, never before now (a priority change). */
+  nextEscalationAt?: At | { levelStart: number };
+}
+
+export interface ChangeContext {
+  /** The hospital's merged settings, cached; the function refuses the change if they changed since (CLR02). */
+  settings(): Promise<HospitalSettings>;
+}
+
 export interface ChangeSpec {
   /** Audit action suffix: alert.<action>. */
   action: string;
@@ -32,8 +61,8 @@ export interface ChangeSpec {
   authorize?: (row: AlertRow) => void;
   /** Extra guard for the UPDATE (the worker's level and version). A miss is a silent no-op, not CONFLICT. */
   expect?: { escalationLevel: number; version: number };
-  /** Column values; `version` and `updatedAt` are bumped automatically. May read the locked row. */
-  set: (row: AlertRow, tx: Tx) => Promise<PgUpdateSetSource<typeof alerts>> | PgUpdateSetSource<typeof alerts>;
+  /** Column values computed from the row as read; may run again on a fresher row, so it must not keep state between runs. */
+  set: (row: AlertRow, ctx: ChangeContext) => Promise<ChangeSet> | ChangeSet;
   /** Recorded in alert_escalations when `set` raises the level. */
   escalationReason?: (typeof escalationReasons)[number];
   metadata?: Record<string, unknown>;
@@ -44,16 +73,23 @@ export interface ChangeResult {
   event: AlertEvent;
 }
 
+/** clarion_change_alert's refusal: the row is no longer the one read (version, status or scope). */
+const ROW_CHANGED = 'CLR03';
+/** Reads and sends of one change before a row that keeps moving under it is answered CONFLICT. */
+const ATTEMPTS = 5;
+
 /**
- * The one event path for a change to an existing alert: lock the row (in the caller's scope), check,
- * guarded UPDATE, escalation row, event row, audit row — one transaction — then, after commit, the
- * Redis wake-up and the timers. Refusals are audited in their own transaction.
+ * The one event path for a change to an existing alert. The rules run in Node on the row as read
+ * (no transaction, no lock), then one autocommit statement (clarion_change_alert) does the guarded
+ * UPDATE, the escalation row, the alert JSON, and under the hospital lock the event and audit rows.
+ * A row that changed between the read and the statement is read again and the change recomputed.
+ * After commit: the Redis wake-up and the timers. Refusals are audited in their own statement.
  * Returns null when an `expect` guard no longer matches (a timer that lost its race).
  */
 export async function changeAlert(deps: AlertDeps, scope: AlertScope, audit: AuditContext, alertId: string, spec: ChangeSpec): Promise<ChangeResult | null> {
   let result: ChangeResult | null;
   try {
-    result = await writeGate(deps.db, deps.config.database.poolMax).run(() => deps.db.transaction((tx) => applyChange(tx, scope, audit, alertId, spec)));
+    result = await runChange(deps, scope, audit, alertId, spec);
   } catch (err) {
     if (err instanceof AppError && (err.code === 'FORBIDDEN' || err.code === 'CONFLICT')) {
       await logAuditEvent(deps.db, audit, {
@@ -70,48 +106,65 @@ export async function changeAlert(deps: AlertDeps, scope: AlertScope, audit: Aud
   return result;
 }
 
-/** The change inside the caller's transaction (for callers that already hold one, like create's dedup). */
-export async function applyChange(tx: Tx, scope: AlertScope, audit: AuditContext, alertId: string, spec: ChangeSpec): Promise<ChangeResult | null> {
-  const [row] = await tx
-    .select()
-    .from(alerts)
-    .where(and(eq(alerts.id, alertId), scopeWhere(scope, alerts)))
-    .for('update');
-  if (!row) throw notFound('Alert');
-  spec.authorize?.(row);
-  const stale = spec.expect && (row.escalationLevel !== spec.expect.escalationLevel || row.version !== spec.expect.version);
-  if (stale || (spec.expect && !spec.from.includes(row.status))) return null;
-  if (!spec.from.includes(row.status)) throw conflict(`The alert is already ${row.status}`);
+async function runChange(deps: AlertDeps, scope: AlertScope, audit: AuditContext, alertId: string, spec: ChangeSpec): Promise<ChangeResult | null> {
+  let staleSettings: CachedSettings | undefined;
+  for (let attempt = 1; ; attempt++) {
+    const [row] = await deps.db
+      .select()
+      .from(alerts)
+      .where(and(eq(alerts.id, alertId), scopeWhere(scope, alerts)));
+    if (!row) throw notFound('Alert');
+    spec.authorize?.(row);
+    const stale = spec.expect && (row.escalationLevel !== spec.expect.escalationLevel || row.version !== spec.expect.version);
+    if (stale || (spec.expect && !spec.from.includes(row.status))) return null;
+    if (!spec.from.includes(row.status)) throw conflict(`The alert is already ${row.status}`);
 
-  const values = await spec.set(row, tx);
-  const guards: SQL[] = [eq(alerts.id, alertId), inArray(alerts.status, [...spec.from]), eq(alerts.version, row.version)];
-  const updated = await tx
-    .update(alerts)
-    .set({ ...values, version: sql`${alerts.version} + 1`, updatedAt: sql`now()` })
-    .where(and(...guards))
-    .returning({ id: alerts.id });
-  if (!updated.length) throw conflict('The alert changed meanwhile; reload and try again');
-
-  const toLevel = typeof values.escalationLevel === 'number' ? values.escalationLevel : row.escalationLevel;
-  const escalated = toLevel > row.escalationLevel;
-  const escalation = escalated ? { toLevel, reason: spec.escalationReason ?? 'manual' } : undefined;
-  if (escalation) {
-    await tx.insert(alertEscalations).values({
+    let used: Promise<CachedSettings> | undefined;
+    const refused = staleSettings;
+    const values = await spec.set(row, {
+      settings: async () => {
+        used ??= hospitalSettings(deps.db, row.hospitalId, refused);
+        return (await used).settings;
+      },
+    });
+    const settings = used && (await used);
+    const toLevel = values.escalationLevel ?? row.escalationLevel;
+    const escalated = toLevel > row.escalationLevel;
+    const escalation = escalated ? { toLevel, reason: spec.escalationReason ?? 'manual' } : undefined;
+    const payload = {
       alertId,
       hospitalId: row.hospitalId,
-      fromLevel: row.escalationLevel,
-      toLevel: escalation.toLevel,
-      reason: escalation.reason,
-      escalatedBy: audit.userId,
-    });
+      departmentId: scope.departmentId,
+      version: row.version,
+      from: spec.from,
+      set: values,
+      escalation: escalation ? { fromLevel: row.escalationLevel, ...escalation } : null,
+      // Read after `set`, which may decide what the change is recorded as (escalateAlert).
+      events: spec.events(row, escalated),
+      action: `alert.${spec.action}`,
+      metadata: scrub({ from: row.status, to: values.status ?? row.status, level: toLevel, ...escalation, ...spec.metadata }),
+      audit,
+      ...(settings ? { settingsHash: settings.hash } : {}),
+    };
+    try {
+      return await writeGate(deps.db, deps.config.database.poolMax).run(() => writeChange(deps.db, payload));
+    } catch (err) {
+      const code = sqlState(err);
+      // The timer's version is the one read: a row that moved on is a timer that lost its race.
+      if (code === ROW_CHANGED && spec.expect) return null;
+      const retry = code === ROW_CHANGED || code === SETTINGS_CHANGED || isRetryableTransactionError(err);
+      if (!retry) throw err;
+      if (attempt >= ATTEMPTS) throw code === ROW_CHANGED ? conflict('The alert changed meanwhile; reload and try again') : err;
+      staleSettings = code === SETTINGS_CHANGED ? settings : undefined;
+    }
   }
-  const alert = (await selectAlertById(tx, alertId)) as Alert;
-  const emitted = await appendEventsWithAudit(tx, alert, spec.events(row, escalated), audit, {
-    action: `alert.${spec.action}`,
-    metadata: { from: row.status, to: alert.status, level: alert.escalationLevel, ...escalation, ...spec.metadata },
-  });
-  const event = emitted[emitted.length - 1];
-  if (!event) throw new Error(`change ${spec.action} emitted no event`);
+}
+
+async function writeChange(db: Database, payload: Record<string, unknown> & { action: string }): Promise<ChangeResult> {
+  const { rows } = await db.execute<{ r: { alert: Alert; events: AlertEvent[] } }>(sql`SELECT clarion_change_alert(${JSON.stringify(payload)}::jsonb) AS r`);
+  const { alert, events } = (rows[0] as { r: { alert: Alert; events: AlertEvent[] } }).r;
+  const event = events[events.length - 1];
+  if (!event) throw new Error(`change ${payload.action} emitted no event`);
   return { alert, event };
 }
 

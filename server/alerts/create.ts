@@ -18,14 +18,14 @@ export interface RaiseResult {
 /** The raise as the SQL function reads it (see clarion_raise_alert); built from zod-validated input. */
 export type RaisePayload = Record<string, unknown> & { hospitalId: string };
 
-interface CachedSettings {
+export interface CachedSettings {
   /** md5 of the stored settings text: the function refuses a raise made with other settings (CLR02). */
   hash: string | null;
   settings: HospitalSettings;
 }
 
 const DEPARTMENT_NOT_FOUND = 'CLR01';
-const SETTINGS_CHANGED = 'CLR02';
+export const SETTINGS_CHANGED = 'CLR02';
 
 const BATCH_MAX = 50;
 

@@ -1,13 +1,5 @@
-import { eq } from 'drizzle-orm';
-import type { Tx } from '../db/client.js';
-import { hospitals } from '../db/schema.js';
-import { type HospitalSettings, readSettings } from '../hospitals/settings.js';
+import type { HospitalSettings } from '../hospitals/settings.js';
 import type { Alert } from './schemas.js';
-
-export async function loadSettings(db: Tx, hospitalId: string): Promise<HospitalSettings> {
-  const [row] = await db.select({ settings: hospitals.settings }).from(hospitals).where(eq(hospitals.id, hospitalId));
-  return readSettings(row?.settings);
-}
 
 /** The highest level the policy of a priority escalates to (the length of its timeout list). */
 export function maxLevel(settings: HospitalSettings, priority: Alert['priority']): number {
@@ -24,10 +16,10 @@ export function hasLevelAbove(settings: HospitalSettings, priority: Alert['prior
 }
 
 /**
- * When an active alert at `level` escalates next, under the policy in force now; null at the top level.
+ * Seconds an active alert at `level` waits before it escalates next, under the policy in force now;
+ * null at the top level. The function counts them from Postgres's clock (clarion_change_alert).
  * Policy changes apply to an open alert from its next level change: the deadline already set stays.
  */
-export function nextEscalationAt(settings: HospitalSettings, priority: Alert['priority'], level: number, from: Date): Date | null {
-  const seconds = settings.escalation[priority].levelTimeoutsSeconds[level];
-  return seconds === undefined ? null : new Date(from.getTime() + seconds * 1000);
+export function levelTimeoutSeconds(settings: HospitalSettings, priority: Alert['priority'], level: number): number | null {
+  return settings.escalation[priority].levelTimeoutsSeconds[level] ?? null;
 }

@@ -1,9 +1,8 @@
-import { sql } from 'drizzle-orm';
 import type { AuditContext } from '../audit/log.js';
 import { conflict, notFound } from '../errors.js';
 import { type Actor, checkPermission } from '../permissions.js';
-import { type AlertDeps, type ChangeResult, type ChangeSpec, changeAlert } from './change.js';
-import { hasLevelAbove, loadSettings, maxLevel, nextEscalationAt } from './policy.js';
+import { type AlertDeps, type At, type ChangeContext, type ChangeResult, type ChangeSet, type ChangeSpec, changeAlert, NOW } from './change.js';
+import { hasLevelAbove, levelTimeoutSeconds, maxLevel } from './policy.js';
 import type { Alert, UpdateAlertInput } from './schemas.js';
 import { type AlertScope, alertScope } from './visibility.js';
 
@@ -11,6 +10,8 @@ const OPEN = ['active', 'acknowledged'] as const;
 const must = (r: ChangeResult | null): Alert => (r as ChangeResult).alert;
 export type EscalationReason = 'timeout' | 'manual' | 'no_response' | 'declined' | 'ack_timeout';
 type Expect = { escalationLevel: number; version: number };
+/** `seconds` after the change commits, by Postgres's clock; null stays null. */
+const after = (seconds: number | null): At => (seconds === null ? null : { afterNow: seconds });
 
 const systemAudit = (hospitalId: string): AuditContext => ({ userId: null, hospitalId, ip: null, userAgent: 'clarion-worker', sessionId: null });
 
@@ -20,16 +21,10 @@ export async function acknowledgeAlert(deps: AlertDeps, actor: Actor, audit: Aud
       action: 'acknowledged',
       events: () => [{ type: 'acknowledged' }],
       from: ['active'],
-      set: async (row, tx) => {
+      set: async (row, ctx) => {
         // An acknowledgement that is not followed by a resolve in time reopens (ackTimeoutSeconds).
-        const ackTimeout = (await loadSettings(tx, row.hospitalId)).escalation[row.priority].ackTimeoutSeconds;
-        return {
-          status: 'acknowledged',
-          acknowledgedBy: actor.id,
-          acknowledgedAt: sql`now()`,
-          nextEscalationAt: null,
-          ackDeadlineAt: ackTimeout ? new Date(Date.now() + ackTimeout * 1000) : null,
-        };
+        const ackTimeout = (await ctx.settings()).escalation[row.priority].ackTimeoutSeconds;
+        return { status: 'acknowledged', acknowledgedBy: actor.id, acknowledgedAt: NOW, nextEscalationAt: null, ackDeadlineAt: after(ackTimeout || null) };
       },
     }),
   );
@@ -44,11 +39,11 @@ export async function resolveAlert(deps: AlertDeps, actor: Actor, audit: AuditCo
       set: (row) => ({
         status: 'resolved',
         resolvedBy: actor.id,
-        resolvedAt: sql`now()`,
+        resolvedAt: NOW,
         nextEscalationAt: null,
         ackDeadlineAt: null,
         // Resolving straight from active also records who took it.
-        ...(row.acknowledgedAt ? {} : { acknowledgedBy: actor.id, acknowledgedAt: sql`now()` }),
+        ...(row.acknowledgedAt ? {} : { acknowledgedBy: actor.id, acknowledgedAt: NOW }),
       }),
     }),
   );
@@ -61,7 +56,7 @@ export async function cancelAlert(deps: AlertDeps, actor: Actor, audit: AuditCon
       events: () => [{ type: 'cancelled' }],
       from: OPEN,
       authorize: (row) => checkPermission(actor, 'alert.cancelOwn', row),
-      set: () => ({ status: 'cancelled', cancelledBy: actor.id, cancelledAt: sql`now()`, nextEscalationAt: null, ackDeadlineAt: null }),
+      set: () => ({ status: 'cancelled', cancelledBy: actor.id, cancelledAt: NOW, nextEscalationAt: null, ackDeadlineAt: null }),
     }),
   );
 }
@@ -82,13 +77,17 @@ export async function escalateAlert(deps: AlertDeps, scope: AlertScope, audit: A
     expect,
     escalationReason: reason,
     metadata: { reason },
-    set: async (row, tx) => {
-      const settings = await loadSettings(tx, row.hospitalId);
+    set: async (row, ctx) => {
+      const settings = await ctx.settings();
+      // `set` runs again when the row moved on before the statement: each run decides afresh.
+      stopped = false;
+      spec.action = 'escalated';
+      spec.metadata = { reason };
       if (hasLevelAbove(settings, row.priority, row.escalationLevel)) {
-        return { escalationLevel: row.escalationLevel + 1, nextEscalationAt: nextEscalationAt(settings, row.priority, row.escalationLevel + 1, new Date()) };
+        return { escalationLevel: row.escalationLevel + 1, nextEscalationAt: after(levelTimeoutSeconds(settings, row.priority, row.escalationLevel + 1)) };
       }
       if (!expect) throw conflict('The alert is already at the highest escalation level');
-      // applyChange reads the action and metadata after `set`: the change is recorded as what it is.
+      // changeAlert reads the action and metadata after `set`: the change is recorded as what it is.
       stopped = true;
       spec.action = 'escalation_stopped';
       spec.metadata = { reason: STOPPED_REASON, topLevel: maxLevel(settings, row.priority) };
@@ -101,10 +100,10 @@ export async function escalateAlert(deps: AlertDeps, scope: AlertScope, audit: A
 const STOPPED_REASON = 'at_or_above_policy_top_level';
 
 /** One level up if the policy has one; at or above the top level the alert keeps its level (never lower). */
-async function levelUp(row: { hospitalId: string; priority: Alert['priority']; escalationLevel: number }, tx: Parameters<typeof loadSettings>[0]) {
-  const settings = await loadSettings(tx, row.hospitalId);
+async function levelUp(row: { priority: Alert['priority']; escalationLevel: number }, ctx: ChangeContext): Promise<ChangeSet> {
+  const settings = await ctx.settings();
   const level = hasLevelAbove(settings, row.priority, row.escalationLevel) ? row.escalationLevel + 1 : row.escalationLevel;
-  return { escalationLevel: level, nextEscalationAt: nextEscalationAt(settings, row.priority, level, new Date()) };
+  return { escalationLevel: level, nextEscalationAt: after(levelTimeoutSeconds(settings, row.priority, level)) };
 }
 
 /** "Cannot take it": recorded with its reason, and the alert escalates at once. */
@@ -116,7 +115,7 @@ export async function declineAlert(deps: AlertDeps, actor: Actor, audit: AuditCo
       escalationReason: 'declined',
       metadata: { reason },
       events: (_row, escalated) => [{ type: 'declined', detail: { reason } }, ...(escalated ? [{ type: 'escalated' as const, detail: { reason: 'declined' } }] : [])],
-      set: (row, tx) => levelUp(row, tx),
+      set: (row, ctx) => levelUp(row, ctx),
     }),
   );
 }
@@ -131,7 +130,7 @@ export async function reopenAfterAckTimeout(deps: AlertDeps, hospitalId: string,
       if (row.version !== version || !row.ackDeadlineAt || row.ackDeadlineAt.getTime() > Date.now()) throw notFound('Due acknowledgement');
     },
     events: (_row, escalated) => [{ type: 'reopened', detail: { reason: 'ack_timeout' } }, ...(escalated ? [{ type: 'escalated' as const, detail: { reason: 'ack_timeout' } }] : [])],
-    set: async (row, tx) => ({ status: 'active', acknowledgedBy: null, acknowledgedAt: null, ackDeadlineAt: null, ...(await levelUp(row, tx)) }),
+    set: async (row, ctx) => ({ status: 'active', acknowledgedBy: null, acknowledgedAt: null, ackDeadlineAt: null, ...(await levelUp(row, ctx)) }),
   });
 }
 
@@ -147,12 +146,12 @@ export async function updateAlert(deps: AlertDeps, actor: Actor, audit: AuditCon
       from: OPEN,
       metadata: { changed: Object.keys(changes) },
       events: () => [{ type: 'updated', detail: { changed: Object.keys(changes) } }],
-      set: async (row, tx) => {
-        const values: Record<string, unknown> = {};
+      set: async (row, ctx) => {
+        const values: ChangeSet = {};
         if (changes.title !== undefined) values.title = changes.title;
         if (changes.description !== undefined) values.description = changes.description || null;
         if (changes.roomNumber !== undefined) values.roomNumber = changes.roomNumber || null;
-        if (changes.priority !== undefined && changes.priority !== row.priority) Object.assign(values, await priorityChange(tx, row, changes.priority));
+        if (changes.priority !== undefined && changes.priority !== row.priority) Object.assign(values, await priorityChange(ctx, row, changes.priority));
         return values;
       },
     }),
@@ -160,25 +159,14 @@ export async function updateAlert(deps: AlertDeps, actor: Actor, audit: AuditCon
 }
 
 /**
- * The columns of a priority change (a correction, or a higher-priority repeat of the same emergency):
- * on an active alert the deadline moves onto the new priority's timeline, counted from when the alert
- * reached its current level (due at once if already past).
+ * The columns of a priority change (a correction): on an active alert the deadline moves onto the new
+ * priority's timeline, counted from when the alert reached its current level (due at once if already
+ * past) — clarion_change_alert finds that moment, as clarion_raise_alert does for a raised repeat.
  */
-export async function priorityChange(
-  tx: Parameters<typeof loadSettings>[0],
-  row: { id: string; hospitalId: string; status: string; escalationLevel: number; createdAt: Date },
-  priority: Alert['priority'],
-): Promise<{ priority: Alert['priority']; nextEscalationAt?: Date | null }> {
+export async function priorityChange(ctx: ChangeContext, row: { status: string; escalationLevel: number }, priority: Alert['priority']): Promise<ChangeSet> {
   if (row.status !== 'active') return { priority };
-  const settings = await loadSettings(tx, row.hospitalId);
-  const next = nextEscalationAt(settings, priority, row.escalationLevel, await levelStartedAt(tx, row));
-  return { priority, nextEscalationAt: next && next.getTime() < Date.now() ? new Date() : next };
-}
-
-async function levelStartedAt(tx: Parameters<typeof loadSettings>[0], row: { id: string; escalationLevel: number; createdAt: Date }): Promise<Date> {
-  if (row.escalationLevel === 0) return row.createdAt;
-  const { rows } = await tx.execute<{ at: Date | null }>(sql`SELECT max(escalated_at) AS at FROM alert_escalations WHERE alert_id = ${row.id}`);
-  return rows[0]?.at ? new Date(rows[0].at) : row.createdAt;
+  const seconds = levelTimeoutSeconds(await ctx.settings(), priority, row.escalationLevel);
+  return { priority, nextEscalationAt: seconds === null ? null : { levelStart: seconds } };
 }
 
 /** Resolves an open alert whose expiry has passed, with an `expired` event. */
@@ -190,7 +178,7 @@ export async function expireAlert(deps: AlertDeps, hospitalId: string, alertId: 
     authorize: (row) => {
       if (!row.expiresAt || row.expiresAt.getTime() > Date.now()) throw notFound('Due alert');
     },
-    set: () => ({ status: 'resolved', resolvedAt: sql`now()`, nextEscalationAt: null, ackDeadlineAt: null }),
+    set: () => ({ status: 'resolved', resolvedAt: NOW, nextEscalationAt: null, ackDeadlineAt: null }),
   });
 }
 

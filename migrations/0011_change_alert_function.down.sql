@@ -1,0 +1,2 @@
+DROP FUNCTION IF EXISTS clarion_change_alert(jsonb);
+DROP FUNCTION IF EXISTS clarion_change_at(jsonb);
