@@ -8,7 +8,7 @@ import { AppError, conflict, notFound } from '../errors.js';
 import type { HospitalSettings } from '../hospitals/settings.js';
 import { type CachedSettings, hospitalSettings, SETTINGS_CHANGED, sqlState } from './create.js';
 import { type EventType, publishEvent } from './events.js';
-import { writeGate } from './gate.js';
+import { alertQueue, writeGate } from './gate.js';
 import type { Alert, AlertEvent } from './schemas.js';
 import { type AlertScope, scopeWhere } from './visibility.js';
 
@@ -82,14 +82,16 @@ const ATTEMPTS = 5;
  * The one event path for a change to an existing alert. The rules run in Node on the row as read
  * (no transaction, no lock), then one autocommit statement (clarion_change_alert) does the guarded
  * UPDATE, the escalation row, the alert JSON, and under the hospital lock the event and audit rows.
- * A row that changed between the read and the statement is read again and the change recomputed.
+ * A row that changed between the read and the statement is read again and the change recomputed;
+ * changes of one alert on this instance queue one behind the other (alertQueue), so that happens
+ * only when another instance, a raise or a hand-made edit got there first.
  * After commit: the Redis wake-up and the timers. Refusals are audited in their own statement.
  * Returns null when an `expect` guard no longer matches (a timer that lost its race).
  */
 export async function changeAlert(deps: AlertDeps, scope: AlertScope, audit: AuditContext, alertId: string, spec: ChangeSpec): Promise<ChangeResult | null> {
   let result: ChangeResult | null;
   try {
-    result = await runChange(deps, scope, audit, alertId, spec);
+    result = await alertQueue(deps.db).run(alertId, () => runChange(deps, scope, audit, alertId, spec));
   } catch (err) {
     if (err instanceof AppError && (err.code === 'FORBIDDEN' || err.code === 'CONFLICT')) {
       await logAuditEvent(deps.db, audit, {

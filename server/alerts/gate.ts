@@ -32,3 +32,37 @@ export function writeGate(db: object, poolMax: number): Gate {
   }
   return gate;
 }
+
+/**
+ * Runs the calls of one key one after another, calls of different keys freely. Changes of one alert
+ * are optimistic (a row that moved on between the read and the statement is read again): without this,
+ * n concurrent changes of one alert on one instance would cost n² reads and statements, the losers
+ * blocking on the row lock only to be refused. Across instances the retry still decides.
+ */
+export class PerKey {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  run<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(key);
+    const result = previous ? previous.then(fn, fn) : fn();
+    const tail = result.catch(() => undefined);
+    this.tails.set(key, tail);
+    // The last call of a key removes its entry, so the map holds only keys with calls in flight.
+    tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    return result;
+  }
+}
+
+const perAlert = new WeakMap<object, PerKey>();
+
+/** One queue per database handle (so per pool, like the gate). */
+export function alertQueue(db: object): PerKey {
+  let queue = perAlert.get(db);
+  if (!queue) {
+    queue = new PerKey();
+    perAlert.set(db, queue);
+  }
+  return queue;
+}

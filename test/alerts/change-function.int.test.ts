@@ -32,8 +32,13 @@ let t: Tenants;
 let room = 100;
 let counting: pg.Pool;
 let statements = 0;
-/** The same service over a pool that counts every statement sent to Postgres. */
+/**
+ * The same service over a pool of its own that counts every statement: also a second instance, since
+ * changes of one alert queue one behind the other only within one database handle.
+ */
 let counted: AlertDeps;
+/** Alternates between the two handles, so concurrent changes of one alert race as on two instances. */
+const instance = (i: number): AlertDeps => (i % 2 ? counted : env.deps);
 
 beforeAll(async () => {
   env = await createTestEnv();
@@ -238,9 +243,11 @@ describe('clarion_change_alert: the alert JSON equals toAlert() for every kind o
 
   it('settings changed behind the cache are used at once (the function refuses the stale copy)', async () => {
     await acknowledgeAlert(env.deps, nurse(), auditOf(nurse()), (await raise()).id);
+    // Raised before the settings change: a raise after it would refresh the shared cache itself.
+    const b = await raise();
     await env.deps.db.execute(sql`UPDATE hospitals SET settings = jsonb_set(settings, '{escalation,high,ackTimeoutSeconds}', '77'::jsonb) WHERE id = ${hospitalId()}`);
     try {
-      const acked = await acknowledgeAlert(env.deps, nurse(), auditOf(nurse()), (await raise()).id);
+      const acked = await acknowledgeAlert(env.deps, nurse(), auditOf(nurse()), b.id);
       expect(ms(acked.ackDeadlineAt) - ms(acked.acknowledgedAt)).toBe(77_000);
     } finally {
       await env.deps.db.execute(sql`UPDATE hospitals SET settings = jsonb_set(settings, '{escalation,high,ackTimeoutSeconds}', '600'::jsonb) WHERE id = ${hospitalId()}`);
@@ -324,7 +331,7 @@ describe('scope and conflicts', () => {
   it('10 concurrent acknowledges: exactly one wins, the others are CONFLICT with a failure audit row each', async () => {
     const a = await raise();
     const actors = Array.from({ length: 10 }, (_, i) => (i % 2 ? nurse() : user('doctor.icu')));
-    const results = await Promise.allSettled(actors.map((x) => acknowledgeAlert(env.deps, x, auditOf(x), a.id)));
+    const results = await Promise.allSettled(actors.map((x, i) => acknowledgeAlert(instance(i), x, auditOf(x), a.id)));
     const won = results.filter((r) => r.status === 'fulfilled');
     expect(won).toHaveLength(1);
     for (const r of results.filter((r) => r.status === 'rejected')) {
@@ -336,13 +343,13 @@ describe('scope and conflicts', () => {
     await expectContract((won[0] as PromiseFulfilledResult<Alert>).value);
   });
 
-  it('5 concurrent corrections of one alert all apply: a row that moved on is read again', async () => {
+  it('6 concurrent corrections of one alert on two instances all apply: a row that moved on is read again', async () => {
     const a = await raise();
-    const done = await Promise.all(Array.from({ length: 5 }, (_, i) => updateAlert(env.deps, op(), auditOf(op()), { alertId: a.id, title: `Correction ${i}` })));
-    expect(done.map((x) => x.version).sort()).toEqual([2, 3, 4, 5, 6]);
-    const last = done.find((x) => x.version === 6) as Alert;
+    const done = await Promise.all(Array.from({ length: 6 }, (_, i) => updateAlert(instance(i), op(), auditOf(op()), { alertId: a.id, title: `Correction ${i}` })));
+    expect(done.map((x) => x.version).sort()).toEqual([2, 3, 4, 5, 6, 7]);
+    const last = done.find((x) => x.version === 7) as Alert;
     await expectContract(last);
-    expect((await eventsOf(a.id)).map((e) => (e.alert as Alert).version)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect((await eventsOf(a.id)).map((e) => (e.alert as Alert).version)).toEqual([1, 2, 3, 4, 5, 6, 7]);
   });
 
   it('a timer escalation racing an acknowledge never applies after it', async () => {
@@ -350,7 +357,8 @@ describe('scope and conflicts', () => {
       const a = await raise({ priority: 'critical' });
       const [acked, timer] = await Promise.allSettled([
         acknowledgeAlert(env.deps, nurse(), auditOf(nurse()), a.id),
-        escalateAlert(env.deps, wholeHospital(), sys(), a.id, 'timeout', { escalationLevel: 0, version: 1 }),
+        // The worker is another process: its change does not queue behind the acknowledgement.
+        escalateAlert(counted, wholeHospital(), sys(), a.id, 'timeout', { escalationLevel: 0, version: 1 }),
       ]);
       expect(acked.status).toBe('fulfilled');
       expect(timer.status).toBe('fulfilled');
@@ -370,7 +378,7 @@ describe('scope and conflicts', () => {
 });
 
 describe('order and chain', () => {
-  it('150 concurrent mixed changes in one hospital: event ids commit in id order and the audit chain verifies', async () => {
+  it('150 concurrent mixed changes in one hospital on two instances: event ids commit in id order and the audit chain verifies', async () => {
     const open = await Promise.all(Array.from({ length: 30 }, () => raise({ priority: 'critical' })));
     const seen: number[] = [];
     let done = false;
@@ -384,12 +392,13 @@ describe('order and chain', () => {
       while (!done) await readNew();
     })();
     const doctor = user('doctor.icu');
+    // Two instances, the worker's escalation on the other one.
     const changes = open.flatMap((a, i) => [
-      () => acknowledgeAlert(env.deps, nurse(), auditOf(nurse()), a.id),
-      () => updateAlert(env.deps, op(), auditOf(op()), { alertId: a.id, title: `Mixed ${i}`, priority: i % 2 ? 'high' : 'critical' }),
-      () => escalateAlert(env.deps, wholeHospital(), sys(), a.id, 'timeout', { escalationLevel: 0, version: 1 }),
-      () => declineAlert(env.deps, doctor, auditOf(doctor), a.id, 'Busy'),
-      () => (i % 3 ? resolveAlert(env.deps, doctor, auditOf(doctor), a.id) : cancelAlert(env.deps, op(), auditOf(op()), a.id)),
+      () => acknowledgeAlert(instance(i), nurse(), auditOf(nurse()), a.id),
+      () => updateAlert(instance(i + 1), op(), auditOf(op()), { alertId: a.id, title: `Mixed ${i}`, priority: i % 2 ? 'high' : 'critical' }),
+      () => escalateAlert(counted, wholeHospital(), sys(), a.id, 'timeout', { escalationLevel: 0, version: 1 }),
+      () => declineAlert(instance(i), doctor, auditOf(doctor), a.id, 'Busy'),
+      () => (i % 3 ? resolveAlert(instance(i + 1), doctor, auditOf(doctor), a.id) : cancelAlert(instance(i + 1), op(), auditOf(op()), a.id)),
     ]);
     const results = await Promise.allSettled(changes.map((change) => change()));
     done = true;
