@@ -1,7 +1,13 @@
+import type { KeyboardEvent, MouseEvent } from 'react';
 import { PriorityBadge } from '../components/Priority.js';
 import type { Alert, AlertNote } from '../lib/alertStore.js';
 import { age, clock } from '../lib/format.js';
 import type { AlertAction } from './useAlertAction.js';
+import type { PendingAck } from './useUndoableAck.js';
+import { overdue, until } from './urgency.js';
+
+/** A tile is marked NEW for this long after the alert was raised. */
+const NEW_MS = 30_000;
 
 interface TileProps {
   alert: Alert;
@@ -14,48 +20,114 @@ interface TileProps {
   note?: AlertNote;
   /** Observed for "seen" receipts. */
   tileRef?: (el: HTMLElement | null) => void;
+  /** The ward board's one-tap acknowledgement, held for its undo window. */
+  pendingAck?: PendingAck;
+  ackError?: string;
+  onUndo?: (alert: Alert) => void;
+  /** Opens the detail view (a tap on the tile, Enter, or its Details button). */
+  onOpen?: (alert: Alert) => void;
 }
 
-/** One alert, readable from across a room: priority (colour, word, shape), what, where, how long. */
-export function AlertTile({ alert, now, canRespond, onAction, extraActions = [], canDecline = false, note, tileRef }: TileProps) {
+/**
+ * One alert, readable from across a room: priority (colour, word, shape), what, where, how long it has
+ * waited and whether it is OVERDUE (in words, on a striped band, not by colour alone), its escalation
+ * and when the next one comes, the description, and one-tap actions.
+ */
+export function AlertTile(props: TileProps) {
+  const { alert, now, canRespond, onAction, extraActions = [], canDecline = false, note, tileRef, pendingAck, ackError, onUndo, onOpen } = props;
   const where = [alert.roomNumber ? `Room ${alert.roomNumber}` : null, alert.departmentName].filter(Boolean).join(' · ');
+  const waiting = alert.status === 'active';
+  const late = overdue(alert, now);
+  const isNew = waiting && now - Date.parse(alert.createdAt) < NEW_MS;
+  const next = waiting && alert.nextEscalationAt ? until(alert.nextEscalationAt, now) : null;
+  const backIn = !waiting && alert.ackDeadlineAt ? until(alert.ackDeadlineAt, now) : null;
+  const classes = ['tile', `tile-${alert.priority}`, `tile-${alert.status}`];
+  if (note?.reopened) classes.push('tile-reopened');
+  if (late) classes.push('tile-overdue');
+  if (pendingAck) classes.push('tile-pending');
+  if (onOpen) classes.push('tile-openable');
+
+  // A tap anywhere on the tile but its buttons opens the details.
+  const open = (e: MouseEvent) => {
+    if (!onOpen || (e.target as HTMLElement).closest('button')) return;
+    onOpen(alert);
+  };
+  const key = (e: KeyboardEvent) => {
+    if (onOpen && e.key === 'Enter' && e.target === e.currentTarget) onOpen(alert);
+  };
+
   return (
     <article
       ref={tileRef}
       data-alert-id={alert.id}
-      className={`tile tile-${alert.priority} tile-${alert.status}${note?.reopened ? ' tile-reopened' : ''}`}
-      aria-label={`${alert.priority} alert: ${alert.title}${alert.roomNumber ? `, room ${alert.roomNumber}` : ''}`}>
-      <div className="tile-head">
-        <PriorityBadge priority={alert.priority} />
-        <span className="tile-age" title={`Raised at ${clock(alert.createdAt)}`}>
-          {age(alert.createdAt, now)}
-        </span>
-      </div>
-      {note?.reopened && alert.status === 'active' ? <p className="tile-flag">Needs attention — acknowledgement timed out</p> : null}
-      <h2 className="tile-title">{alert.title}</h2>
-      <p className="tile-where">{where}</p>
-      <p className="tile-meta">
-        <span className="tile-type">{alert.alertType}</span>
-        {alert.escalationLevel > 0 ? <span className="escalation">Escalation level {alert.escalationLevel}</span> : null}
-        {alert.repeatCount > 0 ? <span className="repeated">Repeated ×{alert.repeatCount}</span> : null}
-      </p>
-      {note?.declined && alert.status === 'active' ? <p className="tile-declined">Declined: “{note.declined.reason}”</p> : null}
-      {alert.status === 'acknowledged' ? (
-        <p className="tile-ack">
-          Acknowledged by {alert.acknowledgedByName ?? 'someone'}
-          {alert.acknowledgedAt ? ` at ${clock(alert.acknowledgedAt)}` : ''}
+      tabIndex={onOpen ? 0 : undefined}
+      className={classes.join(' ')}
+      aria-label={`${alert.priority} alert: ${alert.title}${alert.roomNumber ? `, room ${alert.roomNumber}` : ''}${late ? ', overdue' : ''}`}
+      onClick={open}
+      onKeyDown={key}
+    >
+      <div className="tile-body">
+        <div className="tile-head">
+          <PriorityBadge priority={alert.priority} />
+          {isNew ? <span className="tile-new">NEW</span> : null}
+          <span className="tile-age" title={`Raised at ${clock(alert.createdAt)}`}>
+            {waiting ? 'Waiting ' : ''}
+            {age(alert.createdAt, now)}
+          </span>
+        </div>
+        {late ? (
+          <p className="tile-overdue-band">
+            <strong>OVERDUE</strong> — {late}
+            {next?.late ? ` ${next.text} ago` : ''}
+          </p>
+        ) : null}
+        {note?.reopened && waiting ? <p className="tile-flag">Needs attention — acknowledgement timed out</p> : null}
+        <h2 className="tile-title">{alert.title}</h2>
+        <p className="tile-where">{where}</p>
+        {alert.description ? (
+          <p className="tile-desc" title={alert.description}>
+            {alert.description}
+          </p>
+        ) : null}
+        <p className="tile-meta">
+          {alert.repeatCount > 0 ? <span className="repeated">Repeated ×{alert.repeatCount}</span> : null}
+          <span className="tile-type">{alert.alertType}</span>
+          {alert.escalationLevel > 0 ? <span className="escalation">Escalation level {alert.escalationLevel}</span> : null}
+          {next && !next.late ? <span className="tile-next">Next escalation in {next.text}</span> : null}
+          {backIn && !backIn.late ? <span className="tile-next">Back on the board in {backIn.text} unless resolved</span> : null}
         </p>
-      ) : (
-        <p className="tile-ack tile-waiting">Waiting for acknowledgement</p>
-      )}
-      {canRespond || extraActions.length ? (
+        {note?.declined && waiting ? <p className="tile-declined">Declined: “{note.declined.reason}”</p> : null}
+        {alert.status === 'acknowledged' ? (
+          <p className="tile-ack">
+            Acknowledged by {alert.acknowledgedByName ?? 'someone'}
+            {alert.acknowledgedAt ? ` at ${clock(alert.acknowledgedAt)}` : ''}
+          </p>
+        ) : (
+          <p className="tile-ack tile-waiting">Waiting for acknowledgement</p>
+        )}
+        {ackError ? (
+          <p className="tile-error" role="alert">
+            {ackError}
+          </p>
+        ) : null}
+      </div>
+      {pendingAck && waiting ? (
+        <div className="tile-actions tile-undo" role="status">
+          <span>{pendingAck.sending ? 'Acknowledging…' : `Acknowledging in ${Math.max(1, Math.ceil((pendingAck.sendAt - now) / 1000))} s`}</span>
+          {!pendingAck.sending && onUndo ? (
+            <button type="button" className="primary" onClick={() => onUndo(alert)}>
+              Undo
+            </button>
+          ) : null}
+        </div>
+      ) : canRespond || extraActions.length || onOpen ? (
         <div className="tile-actions">
-          {canRespond && alert.status === 'active' ? (
+          {canRespond && waiting ? (
             <button type="button" className="primary" onClick={() => onAction('acknowledge', alert)}>
               Acknowledge
             </button>
           ) : null}
-          {canRespond && canDecline && alert.status === 'active' ? (
+          {canRespond && canDecline && waiting ? (
             <button type="button" onClick={() => onAction('decline', alert)}>
               Decline
             </button>
@@ -70,6 +142,11 @@ export function AlertTile({ alert, now, canRespond, onAction, extraActions = [],
               {a === 'escalate' ? 'Escalate' : a === 'cancel' ? 'Cancel alert' : a}
             </button>
           ))}
+          {onOpen ? (
+            <button type="button" className="tile-details" onClick={() => onOpen(alert)} aria-label={`Details of ${alert.title}`}>
+              Details
+            </button>
+          ) : null}
         </div>
       ) : null}
     </article>

@@ -1,39 +1,70 @@
-import { useMemo } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { AlertEvent } from '../../../server/alerts/schemas.js';
-import { ConnectionStatus, StaleBanner } from '../components/ConnectionStatus.js';
-import { SoundControls } from '../components/SoundControls.js';
-import { clock } from '../lib/format.js';
+import { StaleBanner } from '../components/ConnectionStatus.js';
+import type { Alert } from '../lib/alertStore.js';
 import type { SessionUser } from '../lib/session.js';
 import { sound } from '../lib/sound.js';
 import { useAlertFeed } from '../lib/useAlertFeed.js';
 import { useConnection } from '../lib/useConnection.js';
 import { useNow } from '../lib/useNow.js';
+import { AlertDetail } from './AlertDetail.js';
 import { AlertTile } from './AlertTile.js';
-import { useAlertAction } from './useAlertAction.js';
+import { useAnnouncer } from './Announcer.js';
+import { BoardHeader } from './BoardHeader.js';
+import { MoreTile } from './MoreTile.js';
+import { ShortcutHelp, useShortcuts } from './Shortcuts.js';
+import { type AlertAction, useAlertAction } from './useAlertAction.js';
+import { useFit } from './useFit.js';
+import { usePrefs } from './usePrefs.js';
+import { useReAlert } from './useReAlert.js';
 import { useReceipts } from './useReceipts.js';
+import { useUndoableAck } from './useUndoableAck.js';
+import { boardOrder } from './urgency.js';
 
 export const RESPONDER_ROLES: ReadonlySet<string> = new Set(['nurse', 'doctor', 'head_doctor', 'admin']);
 const DECLINER_ROLES: ReadonlySet<string> = new Set(['nurse', 'doctor']);
 const everyAlert = () => true;
+/** A wall left on a later page goes back to the first (the most urgent) after this long untouched. */
+const PAGE_RETURN_MS = 30_000;
 
 /**
- * New critical and high alerts chime (distinct per priority); the rest arrive silently. A repeat — the
- * same emergency raised again, acknowledged or not — always chimes: someone is calling again.
+ * The sound of an event: a new critical or high alert chimes its priority's pattern (the rest arrive
+ * silently, and are called again by useReAlert if they keep waiting); a repeat always chimes (someone is
+ * calling again); an escalation or an alert back after an acknowledgement timeout has its own falling
+ * pattern. Returns whether the event called for this alert.
  */
-function chimeFor(event: AlertEvent) {
-  if (event.type !== 'created' && event.type !== 'repeated') return;
-  if (event.alert.priority === 'critical') sound.play('critical');
-  else if (event.alert.priority === 'high') sound.play('high');
-  else if (event.type === 'repeated') sound.play('repeat');
+function chimeFor(event: AlertEvent): boolean {
+  const p = event.alert.priority;
+  if (event.type === 'created' || event.type === 'repeated') {
+    if (p === 'critical' || p === 'high') sound.play(p);
+    else if (event.type === 'repeated') sound.play('repeat');
+    return true;
+  }
+  if (event.type === 'escalated' || event.type === 'reopened') {
+    sound.play('escalation');
+    return true;
+  }
+  return false;
 }
 
-/** The ward board: a wall screen of open alerts, live, that says plainly when it is stale. */
+/** The ward board: a wall screen of open alerts, live, in the order they need attention, that keeps calling. */
 export function Board({ user }: { user: SessionUser }) {
+  const [prefs, setPrefs] = usePrefs();
+  const wholeHospital = user.role !== 'nurse' && user.role !== 'doctor';
+  const department = wholeHospital ? prefs.department : '';
+  const passes = useCallback((a: Alert) => !department || a.departmentCode === department, [department]);
+  const passesRef = useRef(passes);
+  passesRef.current = passes;
   const receipts = useReceipts(everyAlert);
+  const announcer = useAnnouncer();
+  const calledRef = useRef<(id: string) => void>(() => undefined);
   const feed = useAlertFeed({
     onEvent: (e) => {
       receipts.onEvent(e);
-      chimeFor(e);
+      if (!passesRef.current(e.alert)) return;
+      if (chimeFor(e)) calledRef.current(e.alert.id);
+      if (e.type === 'created') announcer.announce(e.alert);
+      else if (e.type === 'reopened') announcer.announce(e.alert, 'Back on the board:');
     },
     onSnapshot: receipts.onSnapshot,
   });
@@ -41,53 +72,174 @@ export function Board({ user }: { user: SessionUser }) {
   const now = useNow();
   const action = useAlertAction();
   // biome-ignore lint/correctness/useExhaustiveDependencies: revision is what changes when the store does
-  const alerts = useMemo(() => feed.store.sortedByPriority(), [feed.revision]);
-  const scope = user.role === 'nurse' || user.role === 'doctor' ? (user.departmentName ?? 'Department') : 'All departments';
-  const open = alerts.filter((a) => a.status === 'active').length;
+  const all = useMemo(() => feed.store.sortedByPriority(), [feed.revision]);
+  const shown = useMemo(() => all.filter(passes), [all, passes]);
+  const ordered = useMemo(() => boardOrder(shown, now), [shown, now]);
+  const acks = useUndoableAck(all);
+  const quiet = useMemo(() => new Set(acks.pending.keys()), [acks.pending]);
+  calledRef.current = useReAlert(shown, quiet, conn.status === 'lost').called;
+
+  const [area, setArea] = useState<HTMLElement | null>(null);
+  const fit = useFit(area, prefs.compact);
+  const [page, setPage] = useState(0);
+  const paged = fit.wall && ordered.length > fit.capacity;
+  const perPage = paged ? Math.max(1, fit.capacity - 1) : ordered.length;
+  const pages = paged ? Math.ceil(ordered.length / perPage) : 1;
+  const current = Math.min(page, pages - 1);
+  const visible = paged ? ordered.slice(current * perPage, (current + 1) * perPage) : ordered;
+  const hidden = paged ? ordered.filter((a) => !visible.includes(a)) : [];
+  useEffect(() => {
+    if (current === 0) return;
+    const t = setTimeout(() => setPage(0), PAGE_RETURN_MS);
+    return () => clearTimeout(t);
+  }, [current]);
+
+  const [openId, setOpenId] = useState<string | null>(null);
+  const [help, setHelp] = useState(false);
+  const opened = openId ? shown.find((a) => a.id === openId) : undefined;
+
+  const onAction = (a: AlertAction, alert: Alert) => (a === 'acknowledge' ? acks.acknowledge(alert) : action.ask(a, alert));
+  const canRespond = RESPONDER_ROLES.has(user.role);
+  const canDecline = DECLINER_ROLES.has(user.role);
 
   const fullscreen = () => {
     if (document.fullscreenElement) void document.exitFullscreen();
     else void document.documentElement.requestFullscreen?.().catch(() => undefined);
   };
+  const tiles = () => [...(area?.querySelectorAll<HTMLElement>('article[data-alert-id]') ?? [])];
+  const focused = () => {
+    const id = (document.activeElement as HTMLElement | null)?.closest<HTMLElement>('article[data-alert-id]')?.dataset.alertId;
+    return id ? shown.find((a) => a.id === id) : undefined;
+  };
+  const move = (by: number) => {
+    const list = tiles();
+    const at = list.findIndex((el) => el.contains(document.activeElement));
+    list[Math.max(0, Math.min(list.length - 1, at === -1 ? 0 : at + by))]?.focus();
+  };
+  const onFocused = (run: (a: Alert) => void) => () => {
+    const a = focused();
+    if (a) run(a);
+    else move(0);
+  };
+  useShortcuts({
+    '?': () => setHelp(true),
+    j: () => move(1),
+    k: () => move(-1),
+    a: onFocused((a) => canRespond && a.status === 'active' && acks.acknowledge(a)),
+    u: () => acks.undo(),
+    d: onFocused((a) => canRespond && canDecline && a.status === 'active' && action.ask('decline', a)),
+    r: onFocused((a) => canRespond && action.ask('resolve', a)),
+    m: () => (sound.get().muted ? sound.unmute() : sound.snooze()),
+    n: () => setPage((p) => Math.min(p + 1, pages - 1)),
+    p: () => setPage((p) => Math.max(p - 1, 0)),
+    c: () => setPrefs({ compact: !prefs.compact }),
+    l: () => setPrefs({ theme: prefs.theme === 'light' ? 'dark' : 'light' }),
+    f: fullscreen,
+  });
+
+  const departments = useMemo(() => {
+    if (!wholeHospital) return null;
+    const byCode = new Map(all.map((a) => [a.departmentCode, a.departmentName]));
+    if (department && !byCode.has(department)) byCode.set(department, department);
+    return [...byCode].map(([code, name]) => ({ code, name })).sort((a, b) => a.name.localeCompare(b.name));
+  }, [all, wholeHospital, department]);
+
+  const scope = wholeHospital ? (department ? (departments?.find((d) => d.code === department)?.name ?? department) : 'All departments') : (user.departmentName ?? 'Department');
+  const waiting = shown.filter((a) => a.status === 'active').length;
+  const classes = ['board', `board-${prefs.theme}`];
+  if (conn.status === 'lost') classes.push('stale');
+  if (prefs.compact) classes.push('board-compact');
+  if (fit.wall) classes.push('board-wall');
 
   return (
-    <main className={`board${conn.status === 'lost' ? ' stale' : ''}`}>
-      <header className="board-head">
-        <h1>{scope} board</h1>
-        <span className="board-count" aria-live="polite">
-          {open} waiting · {alerts.length - open} acknowledged
-        </span>
-        <span className="board-clock" aria-hidden="true">
-          {clock(now)}
-        </span>
-        <ConnectionStatus info={conn} />
-        <SoundControls />
-        <button type="button" onClick={fullscreen}>
-          Full screen
-        </button>
-      </header>
+    <main className={classes.join(' ')}>
+      <BoardHeader
+        title={`${scope} board`}
+        now={now}
+        conn={conn}
+        waiting={waiting}
+        acknowledged={shown.length - waiting}
+        showing={paged ? `showing ${visible.length} of ${ordered.length}` : null}
+        prefs={prefs}
+        setPrefs={setPrefs}
+        departments={departments}
+        onHelp={() => setHelp(true)}
+        onFullscreen={fullscreen}
+      />
       <StaleBanner info={conn} />
       {feed.error ? (
         <p role="alert" className="error">
           {feed.error}
         </p>
       ) : null}
-      <section className="tiles" aria-label="Open alerts">
-        {feed.loaded && alerts.length === 0 ? <p className="all-clear">No open alerts</p> : null}
-        {alerts.map((a) => (
+      <section ref={setArea} className="tiles" aria-label="Open alerts" style={fit.wall ? { gridTemplateColumns: `repeat(${fit.columns}, minmax(0, 1fr))` } : undefined}>
+        {feed.loaded && shown.length === 0 ? <p className="all-clear">No open alerts</p> : null}
+        {visible.map((a) => (
           <AlertTile
             key={a.id}
             alert={a}
             now={now}
-            canRespond={RESPONDER_ROLES.has(user.role)}
-            canDecline={DECLINER_ROLES.has(user.role)}
+            canRespond={canRespond}
+            canDecline={canDecline}
             note={feed.store.note(a.id)}
             tileRef={receipts.tileRef}
-            onAction={action.ask}
+            onAction={onAction}
+            pendingAck={acks.pending.get(a.id)}
+            ackError={acks.errors.get(a.id)}
+            onUndo={(x) => acks.undo(x.id)}
+            onOpen={(x) => setOpenId(x.id)}
           />
         ))}
+        {paged ? (
+          <MoreTile
+            hidden={hidden}
+            page={current}
+            pages={pages}
+            compact={prefs.compact}
+            onPage={setPage}
+            onCompact={() => setPrefs({ compact: true })}
+          />
+        ) : null}
       </section>
+      {opened ? (
+        <AlertDetail
+          alert={opened}
+          now={now}
+          onClose={() => setOpenId(null)}
+          actions={
+            canRespond ? (
+              <>
+                {opened.status === 'active' && !acks.pending.has(opened.id) ? (
+                  <button
+                    type="button"
+                    className="primary"
+                    onClick={() => {
+                      setOpenId(null);
+                      acks.acknowledge(opened);
+                    }}
+                  >
+                    Acknowledge
+                  </button>
+                ) : null}
+                {canDecline && opened.status === 'active' ? (
+                  <button
+                    type="button"
+                    onClick={() => {
+                      setOpenId(null);
+                      action.ask('decline', opened);
+                    }}
+                  >
+                    Decline
+                  </button>
+                ) : null}
+              </>
+            ) : null
+          }
+        />
+      ) : null}
+      {help ? <ShortcutHelp onClose={() => setHelp(false)} /> : null}
       {action.dialog}
+      {announcer.regions}
     </main>
   );
 }

@@ -17,9 +17,13 @@ const labels: Record<AlertAction, { verb: string; confirm: string }> = {
 
 const reasonSchema = declineInput.shape.reason;
 
+/** What nurses say most often, one tap each on a touch screen; "Other…" opens a text field. */
+export const DECLINE_PRESETS = ['With another critical patient', 'In theatre or a procedure', 'Off the ward', 'Needs a doctor, not a nurse'] as const;
+
 /**
- * Acting on an alert always goes through a confirmation step (a mis-tap on a wall screen must not
- * silence a cardiac arrest). Declining also asks why. The screen updates from the event the server
+ * Resolving, cancelling and escalating go through a confirmation step (a mis-tap on a wall screen must
+ * not close a cardiac arrest); the ward board acknowledges in one tap with an undo instead
+ * (useUndoableAck). Declining asks why: a preset reason in one tap, or "Other…" to type one. The screen updates from the event the server
  * sends back, not from here.
  */
 export function useAlertAction() {
@@ -28,12 +32,16 @@ export function useAlertAction() {
   const [error, setError] = useState<string | null>(null);
   const [reason, setReason] = useState('');
   const [reasonError, setReasonError] = useState<string | undefined>();
+  const [preset, setPreset] = useState<string | null>(null);
+  const [other, setOther] = useState(false);
 
   const close = () => {
     setPending(null);
     setError(null);
     setReason('');
     setReasonError(undefined);
+    setPreset(null);
+    setOther(false);
   };
 
   const run = async () => {
@@ -41,7 +49,11 @@ export function useAlertAction() {
     setError(null);
     let declineReason = '';
     if (pending.action === 'decline') {
-      const parsed = reasonSchema.safeParse(reason);
+      if (!preset && !other) {
+        setReasonError('Choose a reason, or Other… to type one');
+        return;
+      }
+      const parsed = reasonSchema.safeParse(preset ?? reason);
       if (!parsed.success) {
         setReasonError(parsed.error.issues[0]?.message ?? 'Invalid');
         return;
@@ -74,25 +86,60 @@ export function useAlertAction() {
       {pending.action === 'decline' ? (
         <>
           <p>The alert goes up to the next escalation level at once, so someone else takes it.</p>
-          <Field label="Reason" error={reasonError} hint="Why you cannot take it, e.g. “In theatre with another patient”" autoFocus>
-            {(p) => (
-              <input
-                {...p}
-                value={reason}
-                maxLength={500}
-                onChange={(e) => {
-                  setReason(e.target.value);
+          <fieldset className="decline-reasons">
+            <legend>Why can you not take it?</legend>
+            {DECLINE_PRESETS.map((p) => (
+              <button
+                key={p}
+                type="button"
+                aria-pressed={preset === p}
+                onClick={() => {
+                  setPreset(p);
+                  setOther(false);
                   setReasonError(undefined);
                 }}
-                onKeyDown={(e) => {
-                  if (e.key === 'Enter') {
-                    e.preventDefault();
-                    void run();
-                  }
-                }}
-              />
-            )}
-          </Field>
+              >
+                {p}
+              </button>
+            ))}
+            <button
+              type="button"
+              aria-pressed={other}
+              onClick={() => {
+                setOther(true);
+                setPreset(null);
+                setReasonError(undefined);
+              }}
+            >
+              Other…
+            </button>
+          </fieldset>
+          {!other && reasonError ? (
+            <p role="alert" className="field-message">
+              {reasonError}
+            </p>
+          ) : null}
+          {other ? (
+            <Field label="Reason" error={reasonError} hint="Why you cannot take it, e.g. “In theatre with another patient”" autoFocus>
+              {(p) => (
+                <input
+                  {...p}
+                  value={reason}
+                  maxLength={500}
+                  onChange={(e) => {
+                    setReason(e.target.value);
+                    setReasonError(undefined);
+                  }}
+                  onKeyDown={(e) => {
+                    if (e.key === 'Enter') {
+                      e.preventDefault();
+                      void run();
+                    }
+                  }}
+                />
+              )}
+            </Field>
+          ) : null}
         </>
       ) : null}
     </ConfirmDialog>

@@ -1,26 +1,60 @@
 import { useSyncExternalStore } from 'react';
 
-type Chime = 'critical' | 'high' | 'escalation' | 'repeat';
+/**
+ * critical / high: a new (or re-alerting) alert of that priority; escalation: an alert went up a level
+ * or came back after an acknowledgement timeout; repeat: a medium or low alert raised again; reminder:
+ * a medium alert still waiting; connection: the board lost its link (it can no longer hear new alerts).
+ */
+export type Chime = 'critical' | 'high' | 'escalation' | 'repeat' | 'reminder' | 'connection';
 
 interface SoundState {
   /** The browser allows audio only after a user gesture: false until "Enable sound" is pressed. */
   enabled: boolean;
+  /** Snoozed until this time (ms since epoch); null when not muted. Mute never lasts for ever. */
+  mutedUntil: number | null;
+  /** Derived from mutedUntil, kept for screens that only need yes/no. */
   muted: boolean;
 }
 
-const MUTE_KEY = 'clarion.muted';
+export const SNOOZE_MS = 5 * 60_000;
+const MUTE_KEY = 'clarion.mutedUntil';
+
+/**
+ * Chimes that play even while muted. Empty for now: the codes issue (cardiac arrest "code blue" and the
+ * like) adds its chime here, so a snooze can never silence a code.
+ */
+const NEVER_MUTED: ReadonlySet<Chime> = new Set<Chime>();
+
 let ctx: AudioContext | null = null;
-let state: SoundState = { enabled: false, muted: localStorage.getItem(MUTE_KEY) === '1' };
+let expiry: ReturnType<typeof setTimeout> | undefined;
 const listeners = new Set<() => void>();
+
+function readMutedUntil(): number | null {
+  const until = Number(localStorage.getItem(MUTE_KEY) ?? '0');
+  return until > Date.now() ? until : null;
+}
+let state: SoundState = { enabled: false, mutedUntil: readMutedUntil(), muted: false };
+state.muted = state.mutedUntil !== null;
+
 const emit = (next: Partial<SoundState>) => {
   state = { ...state, ...next };
+  state.muted = state.mutedUntil !== null;
   for (const l of listeners) l();
 };
 
-// Distinct patterns, so a nurse knows the priority without looking: critical is an urgent rising
-// triple, high a two-tone, an escalation a descending triple, a repeat of a medium or low alert a soft
-// double beep.
-const patterns: Record<Chime, { freq: number; at: number; dur: number; type: OscillatorType }[]> = {
+/** Ends the snooze by itself when its time is up (a muted wall screen must start calling again). */
+function armExpiry() {
+  clearTimeout(expiry);
+  if (state.mutedUntil === null) return;
+  expiry = setTimeout(() => sound.unmute(), Math.max(0, state.mutedUntil - Date.now()));
+}
+armExpiry();
+
+type Note = { freq: number; at: number; dur: number; type: OscillatorType };
+// Distinct patterns, so a nurse knows what happened without looking: critical is an urgent rising
+// triple, high a two-tone, an escalation a descending triple, a repeat a soft double beep, a reminder
+// one soft beep, and a lost connection a low falling buzz unlike any alert.
+const patterns: Record<Chime, Note[]> = {
   critical: [
     { freq: 880, at: 0, dur: 0.14, type: 'square' },
     { freq: 1175, at: 0.18, dur: 0.14, type: 'square' },
@@ -39,7 +73,18 @@ const patterns: Record<Chime, { freq: number; at: number; dur: number; type: Osc
     { freq: 660, at: 0, dur: 0.15, type: 'sine' },
     { freq: 660, at: 0.25, dur: 0.15, type: 'sine' },
   ],
+  reminder: [{ freq: 587, at: 0, dur: 0.3, type: 'sine' }],
+  connection: [
+    { freq: 330, at: 0, dur: 0.35, type: 'sawtooth' },
+    { freq: 220, at: 0.4, dur: 0.6, type: 'sawtooth' },
+  ],
 };
+
+// Counted on the document (data-chimes, data-last-chime) and kept as a short log on window, so a
+// browser test can count what was actually played, and when.
+let plays = 0;
+const log: { chime: Chime; at: number }[] = [];
+(window as unknown as { clarionChimes: typeof log }).clarionChimes = log;
 
 export const sound = {
   get: () => state,
@@ -52,12 +97,27 @@ export const sound = {
     await ctx.resume();
     emit({ enabled: ctx.state === 'running' });
   },
-  setMuted(muted: boolean) {
-    localStorage.setItem(MUTE_KEY, muted ? '1' : '0');
-    emit({ muted });
+  /** Mute for `ms` (a snooze with a visible end), never indefinitely. */
+  snooze(ms = SNOOZE_MS) {
+    const until = Date.now() + ms;
+    localStorage.setItem(MUTE_KEY, String(until));
+    emit({ mutedUntil: until });
+    armExpiry();
   },
-  play(chime: Chime) {
-    if (!ctx || state.muted || ctx.state !== 'running') return;
+  unmute() {
+    localStorage.removeItem(MUTE_KEY);
+    emit({ mutedUntil: null });
+    armExpiry();
+  },
+  /** Older callers: true snoozes for the default time. */
+  setMuted(muted: boolean) {
+    if (muted) sound.snooze();
+    else sound.unmute();
+  },
+  /** True when the chime was played (sound enabled, and not muted unless the chime is never muted). */
+  play(chime: Chime): boolean {
+    if (ctx?.state !== 'running' || !ctx) return false;
+    if (state.mutedUntil !== null && !NEVER_MUTED.has(chime)) return false;
     const t0 = ctx.currentTime + 0.02;
     for (const p of patterns[chime]) {
       const osc = ctx.createOscillator();
@@ -72,11 +132,13 @@ export const sound = {
       osc.stop(t0 + p.at + p.dur + 0.05);
     }
     plays += 1;
+    log.push({ chime, at: Date.now() });
+    if (log.length > 200) log.shift();
     document.documentElement.dataset.chimes = String(plays);
+    document.documentElement.dataset.lastChime = chime;
+    return true;
   },
 };
-// Counted on the document so a browser test can see that a chime was played.
-let plays = 0;
 
 export function useSound(): SoundState {
   return useSyncExternalStore(sound.subscribe, sound.get);
