@@ -110,6 +110,7 @@ export async function changeAlert(deps: AlertDeps, scope: AlertScope, audit: Aud
 
 async function runChange(deps: AlertDeps, scope: AlertScope, audit: AuditContext, alertId: string, spec: ChangeSpec): Promise<ChangeResult | null> {
   let staleSettings: CachedSettings | undefined;
+  let deadlocks = 0;
   for (let attempt = 1; ; attempt++) {
     const [row] = await deps.db
       .select()
@@ -154,8 +155,9 @@ async function runChange(deps: AlertDeps, scope: AlertScope, audit: AuditContext
       const code = sqlState(err);
       // The timer's version is the one read: a row that moved on is a timer that lost its race.
       if (code === ROW_CHANGED && spec.expect) return null;
-      const retry = code === ROW_CHANGED || code === SETTINGS_CHANGED || isRetryableTransactionError(err);
-      if (!retry) throw err;
+      // A deadlock or serialization failure is sent once more, as the transaction helper does (db/client.ts).
+      const deadlocked = isRetryableTransactionError(err) && deadlocks++ === 0;
+      if (!(code === ROW_CHANGED || code === SETTINGS_CHANGED || deadlocked)) throw err;
       if (attempt >= ATTEMPTS) throw code === ROW_CHANGED ? conflict('The alert changed meanwhile; reload and try again') : err;
       staleSettings = code === SETTINGS_CHANGED ? settings : undefined;
     }
