@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { sql } from 'drizzle-orm';
 import type { Browser, Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createWebTestEnv, launchBrowser, openScreen, RestartableServer } from '../support/browser.js';
+import { createWebTestEnv, launchBrowser, openScreen, RestartableServer, screenshot } from '../support/browser.js';
 import type { TestEnv } from '../support/env.js';
 import { clientFor } from '../support/server.js';
 import { seedTenants, type Tenants } from '../support/tenants.js';
@@ -102,6 +102,7 @@ describe('the ward board on a 1920×1080 wall with 23 alerts', () => {
     expect(await wall.getByText(`showing ${shown} of 23`).count()).toBe(1);
     await wall.waitForTimeout(1_100);
     await shot(wall, 'wall-1920x1080');
+    await screenshot(wall, 'ward-board-wall', { docs: true }); // the README's wall screen
   });
 
   it('orders waiting before acknowledged, priority first, the overdue critical on top with OVERDUE in words', async () => {

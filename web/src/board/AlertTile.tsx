@@ -71,7 +71,7 @@ export function AlertTile(props: TileProps) {
           <PriorityBadge priority={alert.priority} />
           {isNew ? <span className="tile-new">NEW</span> : null}
           <span className="tile-age" title={`Raised at ${clock(alert.createdAt)}`}>
-            {waiting ? 'Waiting ' : ''}
+            {waiting ? <span className="tile-age-label">Waiting </span> : null}
             {age(alert.createdAt, now)}
           </span>
         </div>
@@ -84,6 +84,7 @@ export function AlertTile(props: TileProps) {
         {note?.reopened && waiting ? <p className="tile-flag">Needs attention — acknowledgement timed out</p> : null}
         <h2 className="tile-title">{alert.title}</h2>
         <p className="tile-where">{where}</p>
+        {note?.declined && waiting ? <p className="tile-declined">Declined: “{note.declined.reason}”</p> : null}
         {alert.description ? (
           <p className="tile-desc" title={alert.description}>
             {alert.description}
@@ -96,7 +97,6 @@ export function AlertTile(props: TileProps) {
           {next && !next.late ? <span className="tile-next">Next escalation in {next.text}</span> : null}
           {backIn && !backIn.late ? <span className="tile-next">Back on the board in {backIn.text} unless resolved</span> : null}
         </p>
-        {note?.declined && waiting ? <p className="tile-declined">Declined: “{note.declined.reason}”</p> : null}
         {alert.status === 'acknowledged' ? (
           <p className="tile-ack">
             Acknowledged by {alert.acknowledgedByName ?? 'someone'}
@@ -128,12 +128,12 @@ export function AlertTile(props: TileProps) {
             </button>
           ) : null}
           {canRespond && canDecline && waiting ? (
-            <button type="button" onClick={() => onAction('decline', alert)}>
+            <button type="button" className="tile-decline" onClick={() => onAction('decline', alert)}>
               Decline
             </button>
           ) : null}
           {canRespond ? (
-            <button type="button" onClick={() => onAction('resolve', alert)}>
+            <button type="button" className="tile-resolve" onClick={() => onAction('resolve', alert)}>
               Resolve
             </button>
           ) : null}

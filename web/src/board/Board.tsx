@@ -232,6 +232,15 @@ export function Board({ user }: { user: SessionUser }) {
                     Decline
                   </button>
                 ) : null}
+                <button
+                  type="button"
+                  onClick={() => {
+                    setOpenId(null);
+                    action.ask('resolve', opened);
+                  }}
+                >
+                  Resolve
+                </button>
               </>
             ) : null
           }

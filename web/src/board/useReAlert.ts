@@ -56,11 +56,11 @@ export function useReAlert(alerts: Alert[], quiet: ReadonlySet<string>, connecti
         if (!due || RE_ALERT_MS[a.priority]! < RE_ALERT_MS[due.priority]!) due = a;
       }
       if (due) {
-        sound.play(RE_ALERT_CHIME[due.priority]);
+        sound.play(RE_ALERT_CHIME[due.priority], true);
         for (const id of dueIds) calls.set(id, now);
       }
       if (lostRef.current !== null && now - lostRef.current >= CONNECTION_REMINDER_MS) {
-        sound.play('connection');
+        sound.play('connection', true);
         lostRef.current = now;
       }
     }, TICK_MS);

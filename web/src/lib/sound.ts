@@ -83,7 +83,7 @@ const patterns: Record<Chime, Note[]> = {
 // Counted on the document (data-chimes, data-last-chime) and kept as a short log on window, so a
 // browser test can count what was actually played, and when.
 let plays = 0;
-const log: { chime: Chime; at: number }[] = [];
+const log: { chime: Chime; at: number; again: boolean }[] = [];
 (window as unknown as { clarionChimes: typeof log }).clarionChimes = log;
 
 export const sound = {
@@ -114,8 +114,11 @@ export const sound = {
     if (muted) sound.snooze();
     else sound.unmute();
   },
-  /** True when the chime was played (sound enabled, and not muted unless the chime is never muted). */
-  play(chime: Chime): boolean {
+  /**
+   * True when the chime was played (sound enabled, and not muted unless the chime is never muted).
+   * `again` marks a re-alert (an alert still waiting), so the log tells them from first calls.
+   */
+  play(chime: Chime, again = false): boolean {
     if (ctx?.state !== 'running' || !ctx) return false;
     if (state.mutedUntil !== null && !NEVER_MUTED.has(chime)) return false;
     const t0 = ctx.currentTime + 0.02;
@@ -132,7 +135,7 @@ export const sound = {
       osc.stop(t0 + p.at + p.dur + 0.05);
     }
     plays += 1;
-    log.push({ chime, at: Date.now() });
+    log.push({ chime, at: Date.now(), again });
     if (log.length > 200) log.shift();
     document.documentElement.dataset.chimes = String(plays);
     document.documentElement.dataset.lastChime = chime;
