@@ -1,6 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { type ReactNode, useEffect } from 'react';
-import { useModal } from './useModal.js';
+import { useModal } from '../lib/useModal.js';
 import type { AlertEvent } from '../../../server/alerts/schemas.js';
 import { PriorityBadge } from '../components/Priority.js';
 import { errorMessage, useTRPC } from '../lib/api.js';

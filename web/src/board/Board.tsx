@@ -97,6 +97,11 @@ export function Board({ user }: { user: SessionUser }) {
   const [openId, setOpenId] = useState<string | null>(null);
   const [help, setHelp] = useState(false);
   const opened = openId ? shown.find((a) => a.id === openId) : undefined;
+  // An action from the detail view closes it first: the tile (its Undo) or the confirm dialog takes over.
+  const fromDetail = (run: () => void) => () => {
+    setOpenId(null);
+    run();
+  };
 
   const onAction = (a: AlertAction, alert: Alert) => (a === 'acknowledge' ? acks.acknowledge(alert) : action.ask(a, alert));
   const canRespond = RESPONDER_ROLES.has(user.role);
@@ -210,35 +215,16 @@ export function Board({ user }: { user: SessionUser }) {
             canRespond ? (
               <>
                 {opened.status === 'active' && !acks.pending.has(opened.id) ? (
-                  <button
-                    type="button"
-                    className="primary"
-                    onClick={() => {
-                      setOpenId(null);
-                      acks.acknowledge(opened);
-                    }}
-                  >
+                  <button type="button" className="primary" onClick={fromDetail(() => acks.acknowledge(opened))}>
                     Acknowledge
                   </button>
                 ) : null}
                 {canDecline && opened.status === 'active' ? (
-                  <button
-                    type="button"
-                    onClick={() => {
-                      setOpenId(null);
-                      action.ask('decline', opened);
-                    }}
-                  >
+                  <button type="button" onClick={fromDetail(() => action.ask('decline', opened))}>
                     Decline
                   </button>
                 ) : null}
-                <button
-                  type="button"
-                  onClick={() => {
-                    setOpenId(null);
-                    action.ask('resolve', opened);
-                  }}
-                >
+                <button type="button" onClick={fromDetail(() => action.ask('resolve', opened))}>
                   Resolve
                 </button>
               </>

@@ -1,5 +1,5 @@
 import { useEffect, useRef } from 'react';
-import { useModal } from './useModal.js';
+import { useModal } from '../lib/useModal.js';
 
 /** Workstation shortcuts, shown by "?" (and by the board's Shortcuts button). */
 export const SHORTCUTS: [key: string, what: string][] = [

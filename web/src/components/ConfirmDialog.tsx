@@ -1,4 +1,5 @@
-import { type ReactNode, useEffect, useRef } from 'react';
+import type { ReactNode } from 'react';
+import { useModal } from '../lib/useModal.js';
 
 interface ConfirmDialogProps {
   title: string;
@@ -12,16 +13,7 @@ interface ConfirmDialogProps {
 
 /** A modal confirmation (native <dialog>: focus is trapped, Escape closes, focus returns after). */
 export function ConfirmDialog({ title, children, confirmLabel, busy, error, onConfirm, onClose }: ConfirmDialogProps) {
-  const ref = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
-    const dialog = ref.current;
-    const opener = document.activeElement as HTMLElement | null;
-    dialog?.showModal();
-    return () => {
-      dialog?.close();
-      opener?.focus?.();
-    };
-  }, []);
+  const ref = useModal();
   return (
     <dialog ref={ref} className="confirm" aria-labelledby="confirm-title" onCancel={onClose}>
       <h2 id="confirm-title">{title}</h2>
