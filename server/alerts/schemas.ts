@@ -121,6 +121,10 @@ export const listAlertsInput = z.object({
   departmentId: zId.optional(),
   from: zIso.optional(),
   to: zIso.optional(),
+  /** Words in the title, room or description (case-insensitive): the console's history search. */
+  search: zText(100).optional(),
+  /** newest first (the default) or oldest first; the cursor pages on in the same order. */
+  order: z.enum(['newest', 'oldest']).optional(),
   cursor: z.string().max(200).optional(),
   limit: z.number().int().min(1).max(100).default(25),
 });

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, inArray, lt, lte, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, inArray, lt, lte, type SQL, sql } from 'drizzle-orm';
 import type { AuditContext } from '../audit/log.js';
 import { alertEscalations, alertEvents, alerts } from '../db/schema.js';
 import { notFound } from '../errors.js';
@@ -81,13 +81,20 @@ export async function listAlerts(deps: Pick<AlertDeps, 'db'>, actor: Actor, inpu
   if (input.departmentId) conds.push(eq(alerts.departmentId, input.departmentId));
   if (input.from) conds.push(gte(alerts.createdAt, new Date(input.from)));
   if (input.to) conds.push(lte(alerts.createdAt, new Date(input.to)));
-  if (input.cursor) {
-    conds.push(
-      lt(sql`(${alerts.createdAt}, ${alerts.id})`, sql`(SELECT c.created_at, c.id FROM alerts c WHERE c.id = ${input.cursor} AND c.hospital_id = ${scope.hospitalId})`),
-    );
+  if (input.search) {
+    // ILIKE with the user's text as a literal: % _ and \ are escaped, never wildcards.
+    const like = `%${input.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    conds.push(sql`(${alerts.title} ILIKE ${like} OR ${alerts.roomNumber} ILIKE ${like} OR ${alerts.description} ILIKE ${like})`);
   }
-  // NULLS LAST to match alerts_history_idx (drizzle builds index columns DESC NULLS LAST), else Postgres sorts.
-  const page = await selectAlerts(deps.db, and(...conds), [sql`${alerts.createdAt} DESC NULLS LAST`, sql`${alerts.id} DESC NULLS LAST`], input.limit + 1);
+  const oldest = input.order === 'oldest';
+  if (input.cursor) {
+    const after = sql`(SELECT c.created_at, c.id FROM alerts c WHERE c.id = ${input.cursor} AND c.hospital_id = ${scope.hospitalId})`;
+    conds.push(oldest ? gt(sql`(${alerts.createdAt}, ${alerts.id})`, after) : lt(sql`(${alerts.createdAt}, ${alerts.id})`, after));
+  }
+  // DESC NULLS LAST matches alerts_history_idx (drizzle builds index columns DESC NULLS LAST), else Postgres
+  // sorts; oldest-first is its exact reverse (ASC NULLS FIRST), a backward scan of the same index.
+  const dir = oldest ? sql`ASC NULLS FIRST` : sql`DESC NULLS LAST`;
+  const page = await selectAlerts(deps.db, and(...conds), [sql`${alerts.createdAt} ${dir}`, sql`${alerts.id} ${dir}`], input.limit + 1);
   const more = page.length > input.limit;
   const list = more ? page.slice(0, input.limit) : page;
   return { alerts: list, nextCursor: more ? (list[list.length - 1]?.id ?? null) : null };
