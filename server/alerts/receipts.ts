@@ -44,10 +44,15 @@ export async function receiptsOf(db: Tx, alertId: string) {
   return rows.map((r) => ({ ...r, deliveredAt: r.deliveredAt.toISOString(), seenAt: r.seenAt?.toISOString() ?? null }));
 }
 
-/** For the console: per alert, screens delivered to, who has seen it, who acknowledged. */
+/**
+ * For the console: per alert, screens delivered to, how many of them are the alert's department's
+ * own (a screen signed in by a user of that department; a head doctor's hospital-wide board is a
+ * screen but not a Cardiology screen), who has seen it, who acknowledged.
+ */
 export async function receiptSummary(db: Tx, auth: AuthSession, alertIds: string[]) {
-  const { rows } = await db.execute<{ alert_id: string; delivered: number; seen_by: string[] | null; acked_by: string | null }>(sql`
+  const { rows } = await db.execute<{ alert_id: string; delivered: number; department: number; seen_by: string[] | null; acked_by: string | null }>(sql`
     SELECT alerts.id AS alert_id, count(r.session_id)::int AS delivered,
+           count(r.session_id) FILTER (WHERE u.department_id = alerts.department_id)::int AS department,
            array_remove(array_agg(DISTINCT u.name) FILTER (WHERE r.seen_at IS NOT NULL), NULL) AS seen_by,
            ack.name AS acked_by
     FROM alerts
@@ -56,5 +61,5 @@ export async function receiptSummary(db: Tx, auth: AuthSession, alertIds: string
     LEFT JOIN users ack ON ack.id = alerts.acknowledged_by
     WHERE alerts.id IN ${alertIds} AND ${scopeWhere(alertScope(auth.user), alerts)}
     GROUP BY alerts.id, ack.name`);
-  return rows.map((r) => ({ alertId: r.alert_id, deliveredScreens: r.delivered, seenBy: r.seen_by ?? [], acknowledgedBy: r.acked_by }));
+  return rows.map((r) => ({ alertId: r.alert_id, deliveredScreens: r.delivered, departmentScreens: r.department, seenBy: r.seen_by ?? [], acknowledgedBy: r.acked_by }));
 }

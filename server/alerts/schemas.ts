@@ -112,7 +112,7 @@ export const reportReceiptsInput = z.object({
 export const receiptSchema = z.object({ userId: z.string(), userName: z.string(), sessionId: z.string(), deliveredAt: zIso, seenAt: zIso.nullable() });
 export const receiptSummaryInput = z.object({ alertIds: z.array(zId).min(1).max(100) });
 export const receiptSummaryOutput = z.array(
-  z.object({ alertId: z.string(), deliveredScreens: z.number().int(), seenBy: z.array(z.string()), acknowledgedBy: z.string().nullable() }),
+  z.object({ alertId: z.string(), deliveredScreens: z.number().int(), departmentScreens: z.number().int(), seenBy: z.array(z.string()), acknowledgedBy: z.string().nullable() }),
 );
 
 export const listAlertsInput = z.object({

@@ -155,7 +155,7 @@ describe('delivery receipts', () => {
     ]);
     await nurse.alerts.acknowledge.mutate({ alertId: alert.id });
     expect(await operator.alerts.receiptSummary.query({ alertIds: [alert.id] })).toEqual([
-      { alertId: alert.id, deliveredScreens: 2, seenBy: ['Dr. Ivan ICU'], acknowledgedBy: 'Nia ICU Nurse' },
+      { alertId: alert.id, deliveredScreens: 2, departmentScreens: 2, seenBy: ['Dr. Ivan ICU'], acknowledgedBy: 'Nia ICU Nurse' },
     ]);
   });
 
