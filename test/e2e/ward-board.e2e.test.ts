@@ -273,6 +273,8 @@ describe('sound that keeps calling', () => {
     await head.getByRole('heading', { name: 'Cardiology board' }).waitFor();
     expect(await tile(head, 'critical case 9').count()).toBe(0);
     expect(await head.getByLabel('Department').inputValue()).toBe('CARD');
+    // Every active department of the hospital is offered (from hospitals.getDepartments), not only those with alerts.
+    await expect.poll(() => head.getByLabel('Department').locator('option').allTextContents()).toEqual(['All departments', 'Cardiology', 'Emergency', 'Intensive Care']);
   });
 
   it('a waiting critical chimes again every 15 s until acknowledged (chimes counted in the page), and is announced', async () => {

@@ -1,7 +1,9 @@
+import { useQuery } from '@tanstack/react-query';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { AlertEvent } from '../../../server/alerts/schemas.js';
 import { StaleBanner } from '../components/ConnectionStatus.js';
 import type { Alert } from '../lib/alertStore.js';
+import { useTRPC } from '../lib/api.js';
 import type { SessionUser } from '../lib/session.js';
 import { sound } from '../lib/sound.js';
 import { useAlertFeed } from '../lib/useAlertFeed.js';
@@ -142,12 +144,16 @@ export function Board({ user }: { user: SessionUser }) {
     f: fullscreen,
   });
 
+  // Every active department of the hospital (a quiet one too), plus any an open alert names.
+  const trpc = useTRPC();
+  const known = useQuery({ ...trpc.hospitals.getDepartments.queryOptions(), enabled: wholeHospital, staleTime: 5 * 60_000 });
   const departments = useMemo(() => {
     if (!wholeHospital) return null;
-    const byCode = new Map(all.map((a) => [a.departmentCode, a.departmentName]));
+    const byCode = new Map((known.data ?? []).filter((d) => d.isActive).map((d) => [d.code, d.name]));
+    for (const a of all) byCode.set(a.departmentCode, a.departmentName);
     if (department && !byCode.has(department)) byCode.set(department, department);
     return [...byCode].map(([code, name]) => ({ code, name })).sort((a, b) => a.name.localeCompare(b.name));
-  }, [all, wholeHospital, department]);
+  }, [all, wholeHospital, department, known.data]);
 
   const scope = wholeHospital ? (department ? (departments?.find((d) => d.code === department)?.name ?? department) : 'All departments') : (user.departmentName ?? 'Department');
   const waiting = shown.filter((a) => a.status === 'active').length;
