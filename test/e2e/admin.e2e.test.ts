@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { generate } from 'otplib';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -225,7 +226,10 @@ describe('sign-in and the admin screens', () => {
     // Alert response as charts, not raw JSON.
     await admin.getByRole('figure', { name: /Time to acknowledge per department/ }).locator('svg.recharts-surface').first().waitFor();
     await admin.getByRole('figure', { name: 'Alert events per day' }).locator('svg.recharts-surface').first().waitFor();
-    await admin.getByRole('figure', { name: /Time to acknowledge/ }).getByText('Intensive Care · high').waitFor();
+    await admin.getByRole('figure', { name: /Time to acknowledge/ }).locator('svg').getByText('Intensive Care · High').waitFor();
+    // Each chart has its numbers as a table too (issue 15, Accessibility).
+    await admin.getByRole('figure', { name: /Time to acknowledge/ }).getByText('Show as a table').click();
+    await admin.getByRole('figure', { name: /Time to acknowledge/ }).getByRole('cell', { name: 'Intensive Care · High' }).waitFor();
     expect(await admin.locator('pre').count()).toBe(0);
     await screenshot(admin, 'admin-compliance', { fullPage: true });
   });
@@ -235,10 +239,18 @@ describe('sign-in and the admin screens', () => {
     await admin.getByLabel('Format').selectOption('csv');
     await admin.getByRole('button', { name: 'Request export' }).click();
     await admin.getByRole('progressbar').first().waitFor();
+    // The server's name for the file (issue 15 point 11): clarion-audit-<id>.csv.gz, or plain CSV unpacked in the page.
     const download = admin.waitForEvent('download', { timeout: 20_000 });
-    await admin.getByRole('button', { name: 'Download' }).first().click({ timeout: 20_000 });
+    await admin.getByRole('button', { name: 'Download (.csv.gz)' }).first().click({ timeout: 20_000 });
     const file = await download;
-    expect(file.suggestedFilename()).toMatch(/\.csv$/);
+    expect(file.suggestedFilename()).toMatch(/^clarion-audit-[0-9a-f-]+\.csv\.gz$/);
+    const plain = admin.waitForEvent('download', { timeout: 20_000 });
+    await admin.getByRole('button', { name: 'Download plain CSV' }).first().click();
+    const csv = await plain;
+    expect(csv.suggestedFilename()).toMatch(/^clarion-audit-[0-9a-f-]+\.csv$/);
+    const bytes = readFileSync((await csv.path())!);
+    expect(bytes[0]).not.toBe(0x1f); // not gzip
+    expect(bytes.toString('utf8').split('\n')[0]).toMatch(/action/);
     await screenshot(admin, 'admin-exports');
   });
 });

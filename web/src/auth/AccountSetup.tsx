@@ -4,7 +4,7 @@ import type { SetupInfo } from '../../../server/accounts/schemas.js';
 import { newPasswordSchema, passwordPolicyProblem, zTotp } from '../../../server/auth/schemas.js';
 import { Field } from '../components/Field.js';
 import { client, errorCode, errorMessage, serverFieldErrors } from '../lib/api.js';
-import { roleLabel } from '../lib/format.js';
+import { dateTime, roleLabel } from '../lib/format.js';
 import { session } from '../lib/session.js';
 import { leaveSetupPage } from '../lib/setupToken.js';
 import { type FieldErrors, validate } from '../lib/validate.js';
@@ -111,7 +111,7 @@ export function AccountSetup({ token, onDone }: { token: string | null; onDone: 
             {roleLabel[info.role]} · {info.hospitalName}
           </dd>
         </dl>
-        <p className="muted">This link works once, until {new Date(info.expiresAt).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' })}.</p>
+        <p className="muted">This link works once, until {dateTime(info.expiresAt)}.</p>
         <Field autoFocus label="New password" error={errors.password} hint="At least 12 characters, not your email address.">
           {(p) => <input {...p} type="password" autoComplete="new-password" value={values.password} onChange={set('password')} />}
         </Field>

@@ -50,7 +50,7 @@ export function SignIn() {
           </p>
         ) : null}
         <Field autoFocus label="Email" error={errors.email}>
-          {(p) => <input {...p} type="email" autoComplete="username" value={email} onChange={(e) => setEmail(e.target.value)} disabled={needCode} />}
+          {(p) => <input {...p} type="email" autoComplete="username" maxLength={254} value={email} onChange={(e) => setEmail(e.target.value)} disabled={needCode} />}
         </Field>
         <Field label="Password" error={errors.password}>
           {(p) => <input {...p} type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} disabled={needCode} />}

@@ -3,7 +3,9 @@ import { useEffect, useRef } from 'react';
 import type { AlertEvent } from '../../../server/alerts/schemas.js';
 import { PriorityBadge } from '../components/Priority.js';
 import { errorMessage, useTRPC } from '../lib/api.js';
-import { clock, dateTime } from '../lib/format.js';
+import { OPEN_STATUSES } from '../lib/alertStore.js';
+import { dateTime, statusLabel, typeLabel, when } from '../lib/format.js';
+import { CorrectAlert } from './CorrectAlert.js';
 
 const POLL_MS = 3_000;
 
@@ -40,7 +42,7 @@ function describe(e: AlertEvent): string {
  * An alert's timeline (events with their detail, escalations) and its delivery receipts, per screen:
  * who it reached and who saw it. Refreshed while open. A native <dialog>: Escape closes, focus returns.
  */
-export function AlertDetails({ alertId, onClose }: { alertId: string; onClose: () => void }) {
+export function AlertDetails({ alertId, onClose, mayCorrect = false }: { alertId: string; onClose: () => void; mayCorrect?: boolean }) {
   const trpc = useTRPC();
   const q = useQuery({ ...trpc.alerts.getById.queryOptions({ alertId }), refetchInterval: POLL_MS, staleTime: 0 });
   const ref = useRef<HTMLDialogElement>(null);
@@ -73,20 +75,23 @@ export function AlertDetails({ alertId, onClose }: { alertId: string; onClose: (
       {d ? (
         <>
           <p className="details-summary">
-            <PriorityBadge priority={d.alert.priority} /> {[d.alert.roomNumber ? `Room ${d.alert.roomNumber}` : null, d.alert.departmentName, d.alert.alertType].filter(Boolean).join(' · ')}
+            <PriorityBadge priority={d.alert.priority} /> {[d.alert.roomNumber ? `Room ${d.alert.roomNumber}` : null, d.alert.departmentName, typeLabel(d.alert.alertType), statusLabel[d.alert.status]].filter(Boolean).join(' · ')}
             {d.alert.repeatCount > 0 ? ` · repeated ×${d.alert.repeatCount}` : ''}
           </p>
+          {d.alert.description ? <p className="detail-desc">{d.alert.description}</p> : null}
+          {OPEN_STATUSES.has(d.alert.status) && mayCorrect ? <CorrectAlert alert={d.alert} onSaved={() => void q.refetch()} /> : null}
           <h3>Timeline</h3>
           <ol className="timeline" aria-label="Timeline">
             {d.events.map((e) => (
               <li key={e.id}>
-                <time dateTime={e.occurredAt}>{clock(e.occurredAt)}</time> <span>{describe(e)}</span>
+                <time dateTime={e.occurredAt}>{when(e.occurredAt)}</time> <span>{describe(e)}</span>
                 {e.actorId ? <span className="muted"> — {names.get(e.actorId) ?? 'a user'}</span> : e.type === 'created' ? null : <span className="muted"> — system</span>}
               </li>
             ))}
           </ol>
           <h3>Screens</h3>
           {d.receipts.length ? (
+            <div className="table-scroll">
             <table className="data">
               <caption className="sr-only">Delivery receipts</caption>
               <thead>
@@ -100,12 +105,13 @@ export function AlertDetails({ alertId, onClose }: { alertId: string; onClose: (
                 {d.receipts.map((r) => (
                   <tr key={r.sessionId}>
                     <td>{r.userName}</td>
-                    <td>{clock(r.deliveredAt)}</td>
-                    <td>{r.seenAt ? clock(r.seenAt) : 'Not yet'}</td>
+                    <td>{when(r.deliveredAt)}</td>
+                    <td>{r.seenAt ? when(r.seenAt) : 'Not yet'}</td>
                   </tr>
                 ))}
               </tbody>
             </table>
+            </div>
           ) : (
             <p className="flag-undelivered">Not delivered to any screen yet.</p>
           )}

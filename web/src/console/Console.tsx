@@ -1,8 +1,10 @@
+import { useRoute } from '../app/routes.js';
 import { ConnectionStatus, StaleBanner } from '../components/ConnectionStatus.js';
 import type { SessionUser } from '../lib/session.js';
 import { useAlertFeed } from '../lib/useAlertFeed.js';
 import { useConnection } from '../lib/useConnection.js';
 import { useNow } from '../lib/useNow.js';
+import { AlertHistory } from './AlertHistory.js';
 import { RaiseAlertForm } from './RaiseAlertForm.js';
 import { RecentAlerts } from './RecentAlerts.js';
 import { ScreensOnline } from './ScreensOnline.js';
@@ -14,6 +16,8 @@ export function Console({ user }: { user: SessionUser }) {
   const conn = useConnection();
   const now = useNow();
   const presence = usePresence();
+  // #/console/history: the whole history, full width; #/console: raise and watch (the default).
+  const history = useRoute().sub === 'history';
   return (
     <main className={`console${conn.status === 'lost' ? ' stale' : ''}`}>
       <header className="page-head">
@@ -21,7 +25,16 @@ export function Console({ user }: { user: SessionUser }) {
         <ConnectionStatus info={conn} />
       </header>
       <StaleBanner info={conn} />
-      <div className="console-grid">
+      <nav className="console-tabs" aria-label="Console views">
+        <a href="#/console" aria-current={history ? undefined : 'page'}>
+          Raise and watch
+        </a>
+        <a href="#/console/history" aria-current={history ? 'page' : undefined}>
+          Alert history
+        </a>
+      </nav>
+      {history ? <AlertHistory now={now} /> : null}
+      <div className="console-grid" hidden={history}>
         <div className="console-side">
           <ScreensOnline departments={presence.departments} known={presence.known} />
           <RaiseAlertForm screensOf={presence.screensOf} checkScreens={presence.checkScreens} />

@@ -3,6 +3,7 @@ import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { type CreateAlertInput, createAlertInput } from '../../../server/alerts/schemas.js';
 import { Field } from '../components/Field.js';
 import { client, errorMessage, serverFieldErrors, useTRPC } from '../lib/api.js';
+import { typeLabel } from '../lib/format.js';
 import { blankToUndefined, type FieldErrors, validate } from '../lib/validate.js';
 
 const ALERT_TYPES = ['medical', 'fall', 'equipment', 'fire', 'security', 'infection', 'other'];
@@ -104,14 +105,14 @@ export function RaiseAlertForm({ screensOf, checkScreens }: { screensOf: (depart
           )}
         </Field>
         <Field label="Room" error={errors.roomNumber}>
-          {(p) => <input {...p} value={values.roomNumber} onChange={set('roomNumber')} />}
+          {(p) => <input {...p} value={values.roomNumber} onChange={set('roomNumber')} maxLength={40} />}
         </Field>
         <Field label="Type" error={errors.alertType}>
           {(p) => (
             <select {...p} value={values.alertType} onChange={set('alertType')}>
               {ALERT_TYPES.map((t) => (
                 <option key={t} value={t}>
-                  {t}
+                  {typeLabel(t)}
                 </option>
               ))}
             </select>
@@ -129,10 +130,10 @@ export function RaiseAlertForm({ screensOf, checkScreens }: { screensOf: (depart
         </Field>
       </div>
       <Field label="Title" error={errors.title}>
-        {(p) => <input {...p} ref={titleRef} value={values.title} onChange={set('title')} />}
+        {(p) => <input {...p} ref={titleRef} value={values.title} onChange={set('title')} maxLength={200} />}
       </Field>
       <Field label="Description" error={errors.description}>
-        {(p) => <textarea {...p} rows={3} value={values.description} onChange={set('description')} />}
+        {(p) => <textarea {...p} rows={3} value={values.description} onChange={set('description')} maxLength={2000} />}
       </Field>
       <Field label="Expires at (optional)" error={errors.expiresAt}>
         {(p) => <input {...p} type="datetime-local" value={values.expiresAt} onChange={set('expiresAt')} />}

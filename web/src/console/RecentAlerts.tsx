@@ -2,14 +2,12 @@ import { useMemo, useState } from 'react';
 import { useAlertAction } from '../board/useAlertAction.js';
 import { PriorityBadge } from '../components/Priority.js';
 import { OPEN_STATUSES } from '../lib/alertStore.js';
-import { age, clock } from '../lib/format.js';
+import { age, statusLabel, typeLabel, when } from '../lib/format.js';
 import type { SessionUser } from '../lib/session.js';
 import type { Feed } from '../lib/useAlertFeed.js';
 import { AlertDetails } from './AlertDetails.js';
 import { Delivery } from './Delivery.js';
 import { useReceiptSummary } from './useReceiptSummary.js';
-
-const statusLabel: Record<string, string> = { active: 'Waiting', acknowledged: 'Acknowledged', resolved: 'Resolved', cancelled: 'Cancelled' };
 
 /** The recent alerts with their live status: who acknowledged and when, how far it has escalated. */
 export function RecentAlerts({ feed, user, now }: { feed: Feed; user: SessionUser; now: number }) {
@@ -22,7 +20,7 @@ export function RecentAlerts({ feed, user, now }: { feed: Feed; user: SessionUse
   return (
     <section className="card recent" aria-labelledby="recent-title">
       <h2 id="recent-title" className="card-title">Recent alerts</h2>
-      <table>
+      <table className="stack-table">
         <thead>
           <tr>
             <th scope="col">Priority</th>
@@ -38,36 +36,36 @@ export function RecentAlerts({ feed, user, now }: { feed: Feed; user: SessionUse
         <tbody>
           {alerts.map((a) => (
             <tr key={a.id} className={`row-${a.status}`}>
-              <td>
+              <td data-label="Priority">
                 <PriorityBadge priority={a.priority} />
               </td>
-              <td>
+              <td data-label="Alert">
                 <strong>{a.title}</strong>
                 <div className="muted">
-                  {[a.roomNumber ? `Room ${a.roomNumber}` : null, a.departmentName, a.alertType].filter(Boolean).join(' · ')}
+                  {[a.roomNumber ? `Room ${a.roomNumber}` : null, a.departmentName, typeLabel(a.alertType)].filter(Boolean).join(' · ')}
                 </div>
               </td>
-              <td>
+              <td data-label="Status">
                 <span className={`status status-${a.status}`}>{statusLabel[a.status] ?? a.status}</span>
                 {a.escalationLevel > 0 ? <div className="level">Level {a.escalationLevel}</div> : null}
                 {a.status === 'acknowledged' && a.acknowledgedByName ? (
                   <div className="muted">
                     by {a.acknowledgedByName}
-                    {a.acknowledgedAt ? ` at ${clock(a.acknowledgedAt)}` : ''}
+                    {a.acknowledgedAt ? ` at ${when(a.acknowledgedAt, now)}` : ''}
                   </div>
                 ) : null}
                 {a.status === 'resolved' && a.resolvedByName ? (
                   <div className="muted">
                     by {a.resolvedByName}
-                    {a.resolvedAt ? ` at ${clock(a.resolvedAt)}` : ''}
+                    {a.resolvedAt ? ` at ${when(a.resolvedAt, now)}` : ''}
                   </div>
                 ) : null}
               </td>
-              <td>
+              <td data-label="Delivery">
                 <Delivery alert={a} summary={receipts.get(a.id)} now={now} />
               </td>
-              <td>
-                {clock(a.createdAt)}
+              <td data-label="Raised">
+                {when(a.createdAt, now)}
                 {OPEN_STATUSES.has(a.status) ? <div className="muted">{age(a.createdAt, now)} ago</div> : null}
               </td>
               <td className="row-actions">
@@ -84,9 +82,10 @@ export function RecentAlerts({ feed, user, now }: { feed: Feed; user: SessionUse
           ))}
         </tbody>
       </table>
-      {feed.loaded && alerts.length === 0 ? <p className="muted">No recent alerts.</p> : null}
+      {!feed.loaded ? <p className="empty" role="status">Loading alerts…</p> : null}
+      {feed.loaded && alerts.length === 0 ? <p className="empty">No recent alerts. Alerts you raise appear here with their delivery and status.</p> : null}
       {action.dialog}
-      {details ? <AlertDetails alertId={details} onClose={() => setDetails(null)} /> : null}
+      {details ? <AlertDetails alertId={details} mayCorrect onClose={() => setDetails(null)} /> : null}
     </section>
   );
 }

@@ -9,6 +9,8 @@ const MAX_IDS = 100; // the server's limit per call
 export interface ReceiptSummary {
   alertId: string;
   deliveredScreens: number;
+  /** Of those, screens of the alert's own department (not a head doctor's hospital-wide board). */
+  departmentScreens: number;
   seenBy: string[];
   acknowledgedBy: string | null;
 }

@@ -3,6 +3,7 @@ import { createTRPCContext } from '@trpc/tanstack-react-query';
 import type { AppRouter } from '../../../server/router.js';
 import { createClient } from '../trpc.js';
 import { session } from './session.js';
+import { readable } from './validate.js';
 
 export const SESSION_ENDED = 'Your session has ended. Please sign in again.';
 
@@ -36,13 +37,13 @@ export function errorCode(err: unknown): string | undefined {
 /** Field messages the server sent (zod failures are BAD_REQUEST with data.fieldErrors). */
 export function serverFieldErrors(err: unknown): Record<string, string> {
   const fe = (err as { data?: { fieldErrors?: Record<string, string[]> | null } } | null)?.data?.fieldErrors ?? {};
-  return Object.fromEntries(Object.entries(fe).map(([k, v]) => [k, v[0] ?? 'Invalid']));
+  return Object.fromEntries(Object.entries(fe).map(([k, v]) => [k, readable(v[0] ?? 'Check this value')]));
 }
 
 export function errorMessage(err: unknown): string {
   if (!err) return '';
   const msg = (err as { message?: string }).message ?? String(err);
-  return msg.startsWith('[') ? 'Please check the highlighted fields' : msg;
+  return msg.startsWith('[') ? 'Please check the highlighted fields' : readable(msg);
 }
 
 // The WebSocket authenticates once, at connect, with the token of that moment: when the session

@@ -1,8 +1,9 @@
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { AlertResponse } from '../../../../server/alerts/report.js';
+import { priorityLabel, statusLabel } from '../../lib/format.js';
+import { ChartTable } from './ChartTable.js';
 
 const PRIORITY_RANK: Record<string, number> = { critical: 0, high: 1, medium: 2, low: 3 };
-const statusLabel: Record<string, string> = { active: 'Waiting', acknowledged: 'Acknowledged', resolved: 'Resolved', cancelled: 'Cancelled' };
 
 /** "45 s", "3 min 05 s", "2 h 04 min": a duration as a person says it. */
 export function duration(seconds: number): string {
@@ -18,7 +19,7 @@ export function AlertResponseCharts({ data }: { data: AlertResponse }) {
   const tta = data.timeToAcknowledge
     .slice()
     .sort((a, b) => a.departmentName.localeCompare(b.departmentName) || (PRIORITY_RANK[a.priority] ?? 9) - (PRIORITY_RANK[b.priority] ?? 9))
-    .map((r) => ({ label: `${r.departmentName} · ${r.priority}`, median: r.medianSeconds, p90: r.p90Seconds, n: r.acknowledged }));
+    .map((r) => ({ label: `${r.departmentName} · ${priorityLabel[r.priority] ?? r.priority}`, median: r.medianSeconds, p90: r.p90Seconds, n: r.acknowledged }));
   const totalAlerts = data.byStatus.reduce((n, s) => n + s.count, 0);
   return (
     <>
@@ -55,6 +56,18 @@ export function AlertResponseCharts({ data }: { data: AlertResponse }) {
               <Bar dataKey="p90" fill="#e8590c" name="90th percentile" isAnimationActive={false} />
             </BarChart>
           </ResponsiveContainer>
+        ) : null}
+        {tta.length ? (
+          <ChartTable
+            caption="Time to acknowledge per department and priority"
+            rows={tta}
+            columns={[
+              ['Department · priority', (r) => r.label],
+              ['Median', (r) => duration(r.median)],
+              ['90th percentile', (r) => duration(r.p90)],
+              ['Acknowledged', (r) => r.n],
+            ]}
+          />
         ) : (
           <p className="muted">No alert was acknowledged in this period.</p>
         )}
@@ -71,6 +84,16 @@ export function AlertResponseCharts({ data }: { data: AlertResponse }) {
               <Bar dataKey="count" fill="#123c8c" name="Alert events" maxBarSize={60} isAnimationActive={false} />
             </BarChart>
           </ResponsiveContainer>
+        ) : null}
+        {data.eventsPerDay.length ? (
+          <ChartTable
+            caption="Alert events per day"
+            rows={data.eventsPerDay}
+            columns={[
+              ['Day', (r) => r.day],
+              ['Alert events', (r) => r.count],
+            ]}
+          />
         ) : (
           <p className="muted">No alert events in this period.</p>
         )}

@@ -3,8 +3,9 @@ import { type FormEvent, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { Field } from '../../components/Field.js';
 import { errorMessage, useTRPC } from '../../lib/api.js';
-import { AlertResponseCharts } from './AlertResponseCharts.js';
 import { dateTime, roleLabel } from '../../lib/format.js';
+import { AlertResponseCharts } from './AlertResponseCharts.js';
+import { ChartTable } from './ChartTable.js';
 
 const day = 86_400_000;
 const isoDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
@@ -21,7 +22,8 @@ export function CompliancePanel() {
   };
   const r = report.data;
   const actions = (r?.activity.byAction ?? []).slice().sort((a, b) => b.success + b.failure - (a.success + a.failure)).slice(0, 15);
-  const twoFa = (r?.twoFactor.withoutTwoFactorByRole ?? []).map((x) => ({ role: roleLabel[x.key] ?? x.key, count: x.count }));
+  // Not `role`: recharts spreads each entry's fields onto its bar's <path>, and role="Admin" is an invalid ARIA role.
+  const twoFa = (r?.twoFactor.withoutTwoFactorByRole ?? []).map((x) => ({ roleName: roleLabel[x.key] ?? x.key, count: x.count }));
 
   return (
     <section aria-labelledby="compliance-title">
@@ -73,18 +75,35 @@ export function CompliancePanel() {
                 <Bar dataKey="failure" stackId="a" fill="#b3261e" name="Failure" isAnimationActive={false} />
               </BarChart>
             </ResponsiveContainer>
+            <ChartTable
+              caption="Events by action"
+              rows={actions}
+              columns={[
+                ['Action', (a) => a.action],
+                ['Success', (a) => a.success],
+                ['Failure', (a) => a.failure],
+              ]}
+            />
           </figure>
           <figure className="card chart">
             <figcaption>Active users without two-factor, by role (of {r.twoFactor.activeUsers})</figcaption>
             <ResponsiveContainer width="100%" height={240}>
               <BarChart data={twoFa}>
                 <CartesianGrid strokeDasharray="3 3" />
-                <XAxis dataKey="role" />
+                <XAxis dataKey="roleName" />
                 <YAxis allowDecimals={false} />
                 <Tooltip />
                 <Bar dataKey="count" fill="#1d4ed8" name="Users" isAnimationActive={false} />
               </BarChart>
             </ResponsiveContainer>
+            <ChartTable
+              caption="Active users without two-factor, by role"
+              rows={twoFa}
+              columns={[
+                ['Role', (x) => x.roleName],
+                ['Users without two-factor', (x) => x.count],
+              ]}
+            />
           </figure>
           {r.alertResponse ? <AlertResponseCharts data={r.alertResponse} /> : null}
         </div>

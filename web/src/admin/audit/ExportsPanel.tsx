@@ -5,6 +5,7 @@ import { dateTime } from '../../lib/format.js';
 import { type ExportJob, exportsApi } from './exportsApi.js';
 
 const POLL_MS = 1_000;
+const exportStatus: Record<string, string> = { queued: 'Queued', running: 'Running', completed: 'Ready', failed: 'Failed', expired: 'Expired' };
 const done = (j: ExportJob) => j.status === 'completed' || j.status === 'failed' || j.status === 'expired';
 
 /** Request an audit export, watch its progress, download the file when it is ready. */
@@ -85,7 +86,7 @@ function ExportRow({ job }: { job: ExportJob }) {
   return (
     <li className="card export">
       <span>
-        {job.format.toUpperCase()} export requested {dateTime(job.createdAt)} — {job.status}
+        {job.format.toUpperCase()} export requested {dateTime(job.createdAt)} — {exportStatus[job.status] ?? job.status}
         {job.status === 'completed' ? `, ${job.rowCount} rows` : ''}
         {job.error ? ` (${job.error})` : ''}
       </span>
@@ -97,11 +98,16 @@ function ExportRow({ job }: { job: ExportJob }) {
         {pct}%
       </label>
       {job.status === 'completed' ? (
-        <button type="button" className="primary" onClick={() => exportsApi.download(job).catch((e) => setError(errorMessage(e)))}>
-          Download
-        </button>
+        <>
+          <button type="button" className="primary" onClick={() => exportsApi.download(job).catch((e) => setError(errorMessage(e)))}>
+            Download (.{job.format}.gz)
+          </button>
+          <button type="button" onClick={() => exportsApi.download(job, { plain: true }).catch((e) => setError(errorMessage(e)))}>
+            Download plain {job.format === 'csv' ? 'CSV' : 'NDJSON'}
+          </button>
+        </>
       ) : null}
-      {job.sha256 ? <code className="muted">SHA-256 {job.sha256.slice(0, 16)}…</code> : null}
+      {job.sha256 ? <code className="muted sha">SHA-256 (of the .gz) {job.sha256}</code> : null}
       {error ? <p role="alert">{error}</p> : null}
     </li>
   );

@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { createDepartmentInput, type Department } from '../../../../server/hospitals/schemas.js';
+import { ConfirmDialog } from '../../components/ConfirmDialog.js';
 import { Field } from '../../components/Field.js';
 import { errorMessage, serverFieldErrors, useTRPC } from '../../lib/api.js';
 import { type FieldErrors, validate } from '../../lib/validate.js';
@@ -35,16 +36,17 @@ export function DepartmentsPanel() {
       <h1 id="dept-title">Departments</h1>
       <form className="card inline-form" onSubmit={submit} noValidate aria-label="New department">
         <Field label="Code" error={errors.code}>
-          {(p) => <input {...p} value={values.code} onChange={(e) => setValues({ ...values, code: e.target.value })} size={8} />}
+          {(p) => <input {...p} value={values.code} onChange={(e) => setValues({ ...values, code: e.target.value })} size={8} maxLength={10} />}
         </Field>
         <Field label="Name" error={errors.name}>
-          {(p) => <input {...p} value={values.name} onChange={(e) => setValues({ ...values, name: e.target.value })} />}
+          {(p) => <input {...p} value={values.name} onChange={(e) => setValues({ ...values, name: e.target.value })} maxLength={100} />}
         </Field>
         <button type="submit" className="primary" disabled={create.isPending}>
           Create department
         </button>
         {create.error && !Object.keys(errors).length ? <p role="alert">{errorMessage(create.error)}</p> : null}
       </form>
+      <div className="table-scroll">
       <table className="data">
         <thead>
           <tr>
@@ -62,6 +64,9 @@ export function DepartmentsPanel() {
           ))}
         </tbody>
       </table>
+      </div>
+      {departments.isPending ? <p className="empty" role="status">Loading departments…</p> : null}
+      {departments.data?.length === 0 ? <p className="empty">No departments yet: create the first one above.</p> : null}
     </section>
   );
 }
@@ -70,10 +75,12 @@ function DepartmentRow({ department: d, onChanged }: { department: Department; o
   const trpc = useTRPC();
   const [editing, setEditing] = useState(false);
   const [name, setName] = useState(d.name);
+  const [confirming, setConfirming] = useState(false);
   const update = useMutation(
     trpc.hospitals.updateDepartment.mutationOptions({
       onSuccess: () => {
         setEditing(false);
+        setConfirming(false);
         onChanged();
       },
     }),
@@ -84,7 +91,7 @@ function DepartmentRow({ department: d, onChanged }: { department: Department; o
       <td>
         {editing ? (
           <Field label={`Name of ${d.code}`} error={update.error ? errorMessage(update.error) : undefined}>
-            {(p) => <input {...p} value={name} onChange={(e) => setName(e.target.value)} />}
+            {(p) => <input {...p} value={name} onChange={(e) => setName(e.target.value)} maxLength={100} />}
           </Field>
         ) : (
           d.name
@@ -106,9 +113,20 @@ function DepartmentRow({ department: d, onChanged }: { department: Department; o
             Rename
           </button>
         )}
-        <button type="button" onClick={() => update.mutate({ id: d.id, isActive: !d.isActive })} aria-label={`${d.isActive ? 'Deactivate' : 'Activate'} ${d.code}`}>
+        {/* Deactivating stops new alerts to a ward: it is asked first; activating is not. */}
+        <button
+          type="button"
+          className={d.isActive ? 'danger' : undefined}
+          onClick={() => (d.isActive ? setConfirming(true) : update.mutate({ id: d.id, isActive: true }))}
+          aria-label={`${d.isActive ? 'Deactivate' : 'Activate'} ${d.code}`}
+        >
           {d.isActive ? 'Deactivate' : 'Activate'}
         </button>
+        {confirming ? (
+          <ConfirmDialog title={`Deactivate ${d.name}?`} confirmLabel="Yes, deactivate" busy={update.isPending} onConfirm={() => update.mutate({ id: d.id, isActive: false })} onClose={() => setConfirming(false)}>
+            <p>No new alerts can be raised for {d.name} and no new users added to it. Its users and its alert history stay; you can activate it again.</p>
+          </ConfirmDialog>
+        ) : null}
       </td>
     </tr>
   );

@@ -1,70 +1,131 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useState } from 'react';
-import { hospitalSettingsSchema } from '../../../../server/hospitals/settings.js';
+import { type HospitalSettings, hospitalSettingsSchema } from '../../../../server/hospitals/settings.js';
 import { Field } from '../../components/Field.js';
-import { errorMessage, useTRPC } from '../../lib/api.js';
-import { roleLabel } from '../../lib/format.js';
-import { validate } from '../../lib/validate.js';
+import { errorMessage, serverFieldErrors, useTRPC } from '../../lib/api.js';
+import { priorityLabel, roleLabel } from '../../lib/format.js';
+import { type FieldErrors, issuesToFields } from '../../lib/validate.js';
+import { settingsWarnings } from './warnings.js';
 
 const PRIORITIES = ['critical', 'high', 'medium', 'low'] as const;
 const ROLES = ['operator', 'nurse', 'doctor', 'head_doctor', 'admin'] as const;
-type Levels = Record<(typeof PRIORITIES)[number], string[]>;
+type Priority = (typeof PRIORITIES)[number];
+/** The form keeps what was typed (strings); numbers are made only to check and save. */
+interface Draft {
+  levels: Record<Priority, string[]>;
+  ack: Record<Priority, string>;
+  twoFactor: string[];
+  sessionHours: string;
+  dedupWindowSeconds: string;
+  noScreenAlertAfterSeconds: string;
+}
 
-/** Hospital settings: the escalation policy (seconds per level, per priority), 2FA roles, session length. */
+const num = (v: string) => (v.trim() === '' ? Number.NaN : Number(v));
+
+function toDraft(s: HospitalSettings): Draft {
+  return {
+    levels: Object.fromEntries(PRIORITIES.map((p) => [p, s.escalation[p].levelTimeoutsSeconds.map(String)])) as Draft['levels'],
+    ack: Object.fromEntries(PRIORITIES.map((p) => [p, s.escalation[p].ackTimeoutSeconds?.toString() ?? ''])) as Draft['ack'],
+    twoFactor: s.requireTwoFactorFor,
+    sessionHours: String(s.sessionHours),
+    dedupWindowSeconds: String(s.dedupWindowSeconds),
+    noScreenAlertAfterSeconds: String(s.noScreenAlertAfterSeconds),
+  };
+}
+
+function fromDraft(d: Draft): unknown {
+  return {
+    escalation: Object.fromEntries(
+      PRIORITIES.map((p) => [p, { levelTimeoutsSeconds: d.levels[p].map(num), ...(d.ack[p].trim() ? { ackTimeoutSeconds: num(d.ack[p]) } : {}) }]),
+    ),
+    requireTwoFactorFor: d.twoFactor,
+    sessionHours: num(d.sessionHours),
+    dedupWindowSeconds: num(d.dedupWindowSeconds),
+    noScreenAlertAfterSeconds: num(d.noScreenAlertAfterSeconds),
+  };
+}
+
+/**
+ * Every hospital setting (server/hospitals/settings.ts): the escalation policy per priority (seconds
+ * per level and the acknowledgement timeout), duplicate window, no-screen warning delay, session
+ * length and the roles that need two-factor. Checked on every change with the server's schema:
+ * errors sit on the field that is wrong; allowed but dangerous values get a warning.
+ */
 export function SettingsPanel() {
   const trpc = useTRPC();
   const qc = useQueryClient();
   const hospital = useQuery(trpc.hospitals.getCurrent.queryOptions());
-  const [levels, setLevels] = useState<Levels | null>(null);
-  const [twoFactor, setTwoFactor] = useState<string[]>([]);
-  const [sessionHours, setSessionHours] = useState('12');
-  const [error, setError] = useState<string | null>(null);
+  const [draft, setDraft] = useState<Draft | null>(null);
+  const [touched, setTouched] = useState(false);
+  const [serverErrors, setServerErrors] = useState<FieldErrors>({});
   const save = useMutation(
-    trpc.hospitals.updateSettings.mutationOptions({ onSuccess: () => qc.invalidateQueries({ queryKey: trpc.hospitals.getCurrent.queryKey() }) }),
+    trpc.hospitals.updateSettings.mutationOptions({
+      onSuccess: () => qc.invalidateQueries({ queryKey: trpc.hospitals.getCurrent.queryKey() }),
+      onError: (err) => setServerErrors(serverFieldErrors(err)),
+    }),
   );
-
   const settings = hospital.data?.settings;
   useEffect(() => {
-    if (!settings) return;
-    setLevels(Object.fromEntries(PRIORITIES.map((p) => [p, settings.escalation[p].levelTimeoutsSeconds.map(String)])) as Levels);
-    setTwoFactor(settings.requireTwoFactorFor);
-    setSessionHours(String(settings.sessionHours));
+    if (settings) setDraft(toDraft(settings));
   }, [settings]);
 
-  if (!settings || !levels) return <p>Loading…</p>;
+  if (hospital.isError) return <p role="alert">{errorMessage(hospital.error)}</p>;
+  if (!settings || !draft)
+    return (
+      <p className="empty" role="status">
+        Loading settings…
+      </p>
+    );
 
-  const setLevel = (p: (typeof PRIORITIES)[number], i: number, v: string) => setLevels({ ...levels, [p]: levels[p].map((x, j) => (j === i ? v : x)) });
+  const parsed = hospitalSettingsSchema.safeParse(fromDraft(draft));
+  const errors: FieldErrors = touched && !parsed.success ? { ...issuesToFields(parsed.error.issues, 99), ...serverErrors } : serverErrors;
+  const warnings = parsed.success ? settingsWarnings(parsed.data) : {};
+  const change = (next: Draft) => {
+    setDraft(next);
+    setServerErrors({});
+    save.reset();
+  };
+  const setLevel = (p: Priority, i: number, v: string) => change({ ...draft, levels: { ...draft.levels, [p]: draft.levels[p].map((x, j) => (j === i ? v : x)) } });
+  const text = (k: 'sessionHours' | 'dedupWindowSeconds' | 'noScreenAlertAfterSeconds') => (e: { target: { value: string } }) => change({ ...draft, [k]: e.target.value });
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    const escalation = Object.fromEntries(PRIORITIES.map((p) => [p, { ...settings.escalation[p], levelTimeoutsSeconds: levels[p].map(Number) }]));
-    const next = { ...settings, escalation, requireTwoFactorFor: twoFactor, sessionHours: Number(sessionHours) };
-    const v = validate(hospitalSettingsSchema, next);
-    if (v.errors) return setError(`Check the values: ${Object.values(v.errors)[0]}`);
-    setError(null);
-    save.mutate({ escalation: v.data.escalation, requireTwoFactorFor: v.data.requireTwoFactorFor, sessionHours: v.data.sessionHours });
+    setTouched(true);
+    if (!parsed.success) return;
+    // ackTimeoutSeconds: null removes a timeout that was cleared (the patch's one optional field).
+    const escalation = Object.fromEntries(
+      PRIORITIES.map((p) => [p, { levelTimeoutsSeconds: parsed.data.escalation[p].levelTimeoutsSeconds, ackTimeoutSeconds: parsed.data.escalation[p].ackTimeoutSeconds ?? null }]),
+    ) as Record<Priority, { levelTimeoutsSeconds: number[]; ackTimeoutSeconds: number | null }>;
+    save.mutate({ ...parsed.data, escalation });
   };
+  const errorCount = Object.keys(errors).length;
+  const hint = (path: string) => warnings[path];
 
   return (
-    <form onSubmit={submit} noValidate aria-labelledby="settings-title">
+    <form onSubmit={submit} noValidate aria-labelledby="settings-title" className="settings">
       <h1 id="settings-title">Hospital settings — {hospital.data?.name}</h1>
       <fieldset className="card">
         <legend>Escalation policy</legend>
-        <p className="muted">An unacknowledged alert moves up one level after the given seconds at each level.</p>
+        <p className="muted">A waiting alert moves up one level after the given seconds at each level. An acknowledged alert that is not resolved within its acknowledgement timeout comes back to the board.</p>
         {PRIORITIES.map((p) => (
           <fieldset key={p} className="levels">
-            <legend>{p[0]!.toUpperCase() + p.slice(1)}</legend>
-            {levels[p].map((s, i) => (
+            <legend>{priorityLabel[p]}</legend>
+            {draft.levels[p].map((s, i) => (
               // biome-ignore lint/suspicious/noArrayIndexKey: a level is its position
-              <Field key={i} label={`${p} level ${i} → ${i + 1} (seconds)`}>
-                {(props) => <input {...props} type="number" min={1} max={86400} value={s} onChange={(e) => setLevel(p, i, e.target.value)} />}
+              <Field key={i} label={`${priorityLabel[p]} level ${i} → ${i + 1} (seconds)`} error={errors[`escalation.${p}.levelTimeoutsSeconds.${i}`]} warning={hint(`escalation.${p}.levelTimeoutsSeconds.${i}`)}>
+                {(props) => <input {...props} type="number" inputMode="numeric" min={1} max={86400} value={s} onChange={(e) => setLevel(p, i, e.target.value)} />}
               </Field>
             ))}
-            <button type="button" onClick={() => setLevels({ ...levels, [p]: [...levels[p], '300'] })} disabled={levels[p].length >= 10}>
-              Add level
-            </button>
-            <button type="button" onClick={() => setLevels({ ...levels, [p]: levels[p].slice(0, -1) })} disabled={levels[p].length <= 1}>
-              Remove level
-            </button>
+            <Field label={`${priorityLabel[p]} acknowledgement timeout (seconds, blank for none)`} error={errors[`escalation.${p}.ackTimeoutSeconds`]} warning={hint(`escalation.${p}.ackTimeoutSeconds`)}>
+              {(props) => <input {...props} type="number" inputMode="numeric" min={1} max={86400} value={draft.ack[p]} onChange={(e) => change({ ...draft, ack: { ...draft.ack, [p]: e.target.value } })} />}
+            </Field>
+            <div className="actions">
+              <button type="button" onClick={() => change({ ...draft, levels: { ...draft.levels, [p]: [...draft.levels[p], '300'] } })} disabled={draft.levels[p].length >= 10}>
+                Add level
+              </button>
+              <button type="button" onClick={() => change({ ...draft, levels: { ...draft.levels, [p]: draft.levels[p].slice(0, -1) } })} disabled={draft.levels[p].length <= 1}>
+                Remove level
+              </button>
+            </div>
           </fieldset>
         ))}
       </fieldset>
@@ -72,25 +133,33 @@ export function SettingsPanel() {
         <legend>Two-factor authentication required for</legend>
         {ROLES.map((r) => (
           <label key={r} className="check">
-            <input
-              type="checkbox"
-              checked={twoFactor.includes(r)}
-              onChange={(e) => setTwoFactor(e.target.checked ? [...twoFactor, r] : twoFactor.filter((x) => x !== r))}
-            />
+            <input type="checkbox" checked={draft.twoFactor.includes(r)} onChange={(e) => change({ ...draft, twoFactor: e.target.checked ? [...draft.twoFactor, r] : draft.twoFactor.filter((x) => x !== r) })} />
             {roleLabel[r]}
           </label>
         ))}
+        {warnings.requireTwoFactorFor ? <p className="field-warning">{warnings.requireTwoFactorFor}</p> : null}
       </fieldset>
-      <div className="card">
-        <Field label="Session length (hours)">
-          {(p) => <input {...p} type="number" min={1} max={336} value={sessionHours} onChange={(e) => setSessionHours(e.target.value)} />}
+      <div className="card grid2">
+        <Field label="Duplicate window (seconds)" hint="The same alert raised again within this time counts as a repeat, not a new alert." error={errors.dedupWindowSeconds} warning={hint('dedupWindowSeconds')}>
+          {(p) => <input {...p} type="number" inputMode="numeric" min={0} max={86400} value={draft.dedupWindowSeconds} onChange={text('dedupWindowSeconds')} />}
+        </Field>
+        <Field label="No-screen warning after (seconds)" hint="A department with no board online this long gets a system alert." error={errors.noScreenAlertAfterSeconds}>
+          {(p) => <input {...p} type="number" inputMode="numeric" min={30} max={86400} value={draft.noScreenAlertAfterSeconds} onChange={text('noScreenAlertAfterSeconds')} />}
+        </Field>
+        <Field label="Session length (hours)" error={errors.sessionHours} warning={hint('sessionHours')}>
+          {(p) => <input {...p} type="number" inputMode="numeric" min={1} max={336} value={draft.sessionHours} onChange={text('sessionHours')} />}
         </Field>
       </div>
-      <button type="submit" className="primary" disabled={save.isPending}>
-        Save settings
-      </button>
-      {error ? <p role="alert">{error}</p> : null}
-      {save.error ? <p role="alert">{errorMessage(save.error)}</p> : null}
+      <div className="actions">
+        <button type="submit" className="primary" disabled={save.isPending}>
+          Save settings
+        </button>
+        <button type="button" onClick={() => change(toDraft(settings))}>
+          Undo changes
+        </button>
+      </div>
+      {errorCount ? <p role="alert" className="error">{errorCount === 1 ? '1 field needs a correction.' : `${errorCount} fields need a correction.`}</p> : null}
+      {save.error && !Object.keys(serverErrors).length ? <p role="alert">{errorMessage(save.error)}</p> : null}
       {save.isSuccess ? <p role="status">Settings saved</p> : null}
     </form>
   );

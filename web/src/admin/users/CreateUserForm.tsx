@@ -58,10 +58,10 @@ export function CreateUserForm({ departments, onClose }: { departments: Departme
       <h2>Create user</h2>
       <div className="grid2">
         <Field label="Name" error={errors.name}>
-          {(p) => <input {...p} value={values.name} onChange={set('name')} />}
+          {(p) => <input {...p} value={values.name} onChange={set('name')} maxLength={100} />}
         </Field>
         <Field label="Email" error={errors.email}>
-          {(p) => <input {...p} type="email" value={values.email} onChange={set('email')} />}
+          {(p) => <input {...p} type="email" value={values.email} onChange={set('email')} maxLength={254} />}
         </Field>
         <Field label="Role" error={errors.role}>
           {(p) => (
@@ -89,10 +89,10 @@ export function CreateUserForm({ departments, onClose }: { departments: Departme
           )}
         </Field>
         <Field label="Licence number (optional)" error={errors.licenseNumber}>
-          {(p) => <input {...p} value={values.licenseNumber} onChange={set('licenseNumber')} />}
+          {(p) => <input {...p} value={values.licenseNumber} onChange={set('licenseNumber')} maxLength={50} />}
         </Field>
         <Field label="Specialization (optional)" error={errors.specialization}>
-          {(p) => <input {...p} value={values.specialization} onChange={set('specialization')} />}
+          {(p) => <input {...p} value={values.specialization} onChange={set('specialization')} maxLength={100} />}
         </Field>
       </div>
       {create.error && !Object.keys(serverFieldErrors(create.error)).length ? <p role="alert">{errorMessage(create.error)}</p> : null}

@@ -53,15 +53,16 @@ export function EditUserForm({ user, self, departments, onClose }: { user: User;
   const failure = update.error ?? updateRole.error ?? deactivate.error ?? reactivate.error ?? issueLink.error ?? unlock.error;
 
   return (
-    <section className="card" aria-label={`Edit ${user.name}`}>
+    <section className="card edit-user" aria-label={`Edit ${user.name}`}>
       <h2>Edit {user.name}</h2>
+      <h3>Details</h3>
       <form onSubmit={save} noValidate>
         <div className="grid2">
           <Field label="Name" error={errors.name}>
-            {(p) => <input {...p} value={values.name} onChange={set('name')} />}
+            {(p) => <input {...p} value={values.name} onChange={set('name')} maxLength={100} />}
           </Field>
           <Field label="Email" error={errors.email}>
-            {(p) => <input {...p} type="email" value={values.email} onChange={set('email')} />}
+            {(p) => <input {...p} type="email" value={values.email} onChange={set('email')} maxLength={254} />}
           </Field>
           <Field label="Department" error={errors.departmentId}>
             {(p) => (
@@ -80,6 +81,7 @@ export function EditUserForm({ user, self, departments, onClose }: { user: User;
           Save changes
         </button>
       </form>
+      <h3>Role</h3>
       <div className="inline-form">
         <Field label="New role">
           {(p) => (
@@ -100,6 +102,7 @@ export function EditUserForm({ user, self, departments, onClose }: { user: User;
           Change role
         </button>
       </div>
+      <h3>Account</h3>
       <div className="actions">
         {user.isActive ? (
           <button type="button" className="danger" disabled={user.id === self.id} onClick={() => setConfirmDeactivate(true)}>

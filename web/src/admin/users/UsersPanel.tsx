@@ -2,8 +2,8 @@ import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import type { User } from '../../../../server/users/schemas.js';
 import { Field } from '../../components/Field.js';
-import { useTRPC } from '../../lib/api.js';
-import { roleLabel } from '../../lib/format.js';
+import { errorMessage, useTRPC } from '../../lib/api.js';
+import { dateTime, roleLabel } from '../../lib/format.js';
 import type { SessionUser } from '../../lib/session.js';
 import { CreateUserForm } from './CreateUserForm.js';
 import { EditUserForm } from './EditUserForm.js';
@@ -45,7 +45,7 @@ export function UsersPanel({ self }: { self: SessionUser }) {
         <EditUserForm key={mode.user.id} user={mode.user} self={self} departments={departments.data ?? []} onClose={() => setMode(null)} />
       ) : null}
       <div className="filters">
-        <Field label="Search users">{(p) => <input {...p} type="search" value={search} onChange={filter(setSearch)} placeholder="Name or email" />}</Field>
+        <Field label="Search users">{(p) => <input {...p} type="search" value={search} onChange={filter(setSearch)} placeholder="Name or email" maxLength={100} />}</Field>
         <Field label="Filter by role">
           {(p) => (
             <select {...p} value={role} onChange={filter(setRole)}>
@@ -71,6 +71,7 @@ export function UsersPanel({ self }: { self: SessionUser }) {
           )}
         </Field>
       </div>
+      <div className="table-scroll">
       <table className="data">
         <thead>
           <tr>
@@ -93,7 +94,7 @@ export function UsersPanel({ self }: { self: SessionUser }) {
               <td>{roleLabel[u.role]}</td>
               <td>{u.departmentName ?? '—'}</td>
               <td>{!u.isActive ? 'Deactivated' : u.isLocked ? 'Locked' : u.mustChangePassword ? 'Must set password' : 'Active'}</td>
-              <td>{u.lastLoginAt ? new Date(u.lastLoginAt).toLocaleString('en-GB') : 'Never'}</td>
+              <td>{u.lastLoginAt ? dateTime(u.lastLoginAt) : 'Never'}</td>
               <td>
                 <button type="button" onClick={() => setMode({ kind: 'edit', user: u })} aria-label={`Edit ${u.name}`}>
                   Edit
@@ -103,7 +104,10 @@ export function UsersPanel({ self }: { self: SessionUser }) {
           ))}
         </tbody>
       </table>
-      {users.isError ? <p role="alert">{users.error.message}</p> : null}
+      </div>
+      {users.isPending ? <p className="empty" role="status">Loading users…</p> : null}
+      {users.data && users.data.users.length === 0 ? <p className="empty">{search || role || departmentId ? 'No users match this search.' : 'No users yet.'}</p> : null}
+      {users.isError ? <p role="alert">{errorMessage(users.error)}</p> : null}
       <div className="pager">
         <button type="button" disabled={page <= 1} onClick={() => setPage(page - 1)}>
           Previous page
