@@ -50,7 +50,7 @@ export function judgeGoals(r: HarnessReport): GoalResult[] {
     out.push(
       trends.length
         ? {
-            goal: `server RSS flat (≤ ${FLAT_GROWTH_PCT} % growth, minute 2 → last minute)`,
+            goal: `server RSS flat (≤ ${FLAT_GROWTH_PCT} % growth, a quarter in → last minute)`,
             measured: trends.map((m) => `${m.name} ${m.warmMb}→${m.endMb} MB (${m.growthPct > 0 ? '+' : ''}${m.growthPct} %)`).join(', '),
             met: trends.every((m) => m.growthPct <= FLAT_GROWTH_PCT),
             note: `${Math.round(o.duration / 60)}-minute run; curve in the memory plot`,

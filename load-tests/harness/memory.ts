@@ -1,7 +1,8 @@
 /**
  * Memory over a run: whether each Clarion server's RSS stays flat, and the curve as SVG
  * (reports/load-memory.svg). "Flat" compares the median RSS of the last minute with the median of
- * the second minute (the first is warm-up: sockets connecting, JIT, pools filling).
+ * the minute that starts a quarter into the run: before that, thousands of sockets are still
+ * connecting on a busy box (two minutes of the 10-minute soak), and JIT and pools are filling.
  */
 import type { ProcStats } from './processes.js';
 
@@ -27,7 +28,8 @@ export function memoryTrends(procs: ProcStats[]): MemoryTrend[] {
   return procs.flatMap((p) => {
     const tEnd = p.samples.at(-1)?.t ?? 0;
     if (tEnd < 180) return [];
-    const warm = median(p.samples.filter((s) => s.t >= 60 && s.t < 120).map((s) => s.rssMb));
+    const from = Math.max(60, tEnd / 4);
+    const warm = median(p.samples.filter((s) => s.t >= from && s.t < from + 60).map((s) => s.rssMb));
     const end = median(p.samples.filter((s) => s.t >= tEnd - 60).map((s) => s.rssMb));
     return [{ name: p.name, warmMb: warm, endMb: end, growthPct: Math.round(((end - warm) / Math.max(1, warm)) * 1000) / 10 }];
   });
