@@ -47,7 +47,7 @@ export function renderPlot(targets: TargetReport[], title: string): string {
   for (const t of logTicks(lo, hi)) {
     out.push(`<line x1="${x0}" x2="${x0 + PANEL}" y1="${ly(t)}" y2="${ly(t)}" stroke="#eee"/><text x="${x0 - 6}" y="${ly(t) + 4}" text-anchor="end">${fmt(t)}</text>`);
   }
-  const step = tMax > 60 ? 20 : tMax > 20 ? 10 : tMax > 5 ? 2 : 1;
+  const step = tMax > 300 ? 60 : tMax > 60 ? 20 : tMax > 20 ? 10 : tMax > 5 ? 2 : 1;
   for (let t = 0; t <= tMax; t += step) out.push(`<text x="${lx(t)}" y="${y0 + ph + 16}" text-anchor="middle">${t}</text>`);
   out.push(`<text x="${x0 + PANEL / 2}" y="${y0 + ph + 34}" text-anchor="middle">seconds since the first alert</text>`);
   out.push(`<rect x="${x0}" y="${y0}" width="${PANEL}" height="${ph}" fill="none" stroke="#999"/>`);
