@@ -11,7 +11,7 @@ export default defineConfig({
     pool: 'forks',
     maxWorkers: 3,
     projects: [
-      { extends: true, test: { name: 'unit', include: ['server/**/*.test.ts', 'worker/**/*.test.ts', 'scripts/**/*.test.ts', 'load-tests/**/*.test.ts'] } },
+      { extends: true, test: { name: 'unit', include: ['server/**/*.test.ts', 'worker/**/*.test.ts', 'scripts/**/*.test.ts', 'load-tests/**/*.test.ts', 'web/src/**/*.test.ts'] } },
       { extends: true, test: { name: 'integration', include: ['test/**/*.int.test.ts'] } },
       { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.e2e.test.ts'], maxWorkers: 1 } },
     ],

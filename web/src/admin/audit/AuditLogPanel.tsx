@@ -129,7 +129,7 @@ export function AuditLogPanel() {
                   <td>{r.ipAddress ?? '—'}</td>
                   <td>
                     <button type="button" aria-expanded={open === r.id} onClick={() => setOpen(open === r.id ? null : r.id)} aria-label={`Detail of ${r.action} at ${dateTime(r.timestamp)}`}>
-                      {open === r.id ? 'Hide' : 'Detail'}
+                      Detail
                     </button>
                   </td>
                 </tr>
@@ -203,7 +203,7 @@ function RowDetail({ row: r }: { row: AuditLogRow }) {
           ) : null,
         )}
       </dl>
-      <h3>Metadata</h3>
+      <h2 className="audit-meta-title">Metadata</h2>
       {r.metadata === null || r.metadata === undefined ? <p className="muted">None</p> : <pre className="audit-meta">{JSON.stringify(r.metadata, null, 2)}</pre>}
     </div>
   );

@@ -14,7 +14,7 @@ export function CopyId({ id, label }: { id: string; label: string }) {
   return (
     <span className="copy-id">
       <code>{id}</code>
-      <button type="button" onClick={copy} aria-label={`Copy ${label}`}>
+      <button type="button" onClick={copy} aria-label={`${copied ? 'Copied' : 'Copy'} ${label}`}>
         {copied ? 'Copied' : 'Copy'}
       </button>
     </span>

@@ -1,0 +1,98 @@
+import { mkdirSync } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createWebTestEnv, launchBrowser, openScreen, RestartableServer } from '../support/browser.js';
+import type { TestEnv } from '../support/env.js';
+import { seedTenants, type Tenants } from '../support/tenants.js';
+
+// Issue 15, "Phones and small screens": the console, history, escalations, sign-in and every admin
+// section at 390×844 (WCAG 1.4.10 reflow): nothing wider than the screen, Sign out on screen, the
+// admin sections as a row instead of a fixed sidebar, and controls at least 44 px tall.
+// Screenshots of each screen at 1920×1080, 1366×900 and 390×844 go to SHOTS_DIR (not the repo).
+const SHOTS = process.env.SHOTS_DIR ?? '/tmp/shots2';
+let env: TestEnv;
+let t: Tenants;
+let server: RestartableServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  env = await createWebTestEnv();
+  t = await seedTenants(env);
+  server = new RestartableServer(env);
+  await server.start();
+  browser = await launchBrowser();
+  mkdirSync(SHOTS, { recursive: true });
+});
+
+const screens: { name: string; account?: 'admin' | 'operator' | 'head'; path: string; ready: (p: Page) => Promise<unknown> }[] = [
+  { name: 'sign-in', path: '/', ready: (p) => p.getByRole('button', { name: 'Sign in' }).waitFor() },
+  { name: 'console', account: 'operator', path: '/#/console', ready: (p) => p.getByRole('status', { name: 'Connection: Live' }).waitFor({ timeout: 10_000 }) },
+  { name: 'console-history', account: 'operator', path: '/#/console/history', ready: (p) => p.getByRole('table', { name: 'Alert history' }).waitFor() },
+  { name: 'escalations', account: 'head', path: '/#/escalations', ready: (p) => p.getByRole('heading', { level: 1 }).first().waitFor() },
+  { name: 'admin-users', account: 'admin', path: '/#/admin/users', ready: (p) => p.getByRole('cell', { name: 'Nia ICU Nurse', exact: true }).waitFor() },
+  { name: 'admin-departments', account: 'admin', path: '/#/admin/departments', ready: (p) => p.getByRole('cell', { name: 'ICU', exact: true }).waitFor() },
+  { name: 'admin-settings', account: 'admin', path: '/#/admin/settings', ready: (p) => p.getByRole('button', { name: 'Save settings' }).waitFor() },
+  { name: 'admin-audit', account: 'admin', path: '/#/admin/audit', ready: (p) => p.locator('tbody tr').first().waitFor() },
+  { name: 'admin-exports', account: 'admin', path: '/#/admin/exports', ready: (p) => p.getByRole('button', { name: 'Request export' }).waitFor() },
+  {
+    name: 'admin-compliance',
+    account: 'admin',
+    path: '/#/admin/compliance',
+    ready: async (p) => {
+      await p.getByRole('button', { name: 'Generate report' }).click();
+      await p.locator('figure svg.recharts-surface').first().waitFor({ timeout: 10_000 });
+    },
+  },
+];
+
+/** Visible controls shorter than 44 px (label, height), skipping controls inside a scrolled table. */
+const smallTargets = (page: Page) =>
+  page.evaluate(() =>
+    [...document.querySelectorAll<HTMLElement>('button, a[href], input:not([type=checkbox]):not([type=radio]), select, summary')]
+      .filter((el) => el.offsetParent !== null && !el.closest('.sr-only'))
+      .map((el) => ({ label: (el.getAttribute('aria-label') ?? el.textContent ?? el.tagName).trim().slice(0, 40), h: el.getBoundingClientRect().height }))
+      .filter((x) => x.h < 43.5),
+  );
+
+describe('every console and admin screen at 390×844', () => {
+  for (const s of screens) {
+    it(`${s.name}: no horizontal scroll, Sign out reachable, 44 px targets`, async () => {
+      const token = s.account ? await t.token('general', s.account) : undefined;
+      const { context, page } = await openScreen(browser, server.url, { token, path: s.path, width: 390, height: 844 });
+      await s.ready(page);
+      await page.screenshot({ path: `${SHOTS}/${s.name}-390.png`, fullPage: true });
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+      if (token) {
+        const box = await page.getByRole('button', { name: 'Sign out' }).boundingBox();
+        expect(box).not.toBeNull();
+        expect(box!.x + box!.width).toBeLessThanOrEqual(390);
+        expect(box!.y).toBeLessThan(844);
+      }
+      if (s.name.startsWith('admin')) {
+        // The sections are a row above the content, not a 200 px sidebar beside it.
+        const nav = await page.getByRole('navigation', { name: 'Admin sections' }).boundingBox();
+        const body = await page.locator('.admin-body').boundingBox();
+        expect(body!.y).toBeGreaterThanOrEqual(nav!.y + nav!.height - 1);
+        expect(body!.width).toBeGreaterThan(360);
+      }
+      expect(await smallTargets(page)).toEqual([]);
+      await context.close();
+    });
+  }
+
+  it('screenshots at 1920×1080 and 1366×900 of the same screens (for looking at)', async () => {
+    for (const size of [
+      { width: 1920, height: 1080 },
+      { width: 1366, height: 900 },
+    ]) {
+      for (const s of screens) {
+        const token = s.account ? await t.token('general', s.account) : undefined;
+        const { context, page } = await openScreen(browser, server.url, { token, path: s.path, ...size });
+        await s.ready(page);
+        expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(size.width);
+        await page.screenshot({ path: `${SHOTS}/${s.name}-${size.width}.png` });
+        await context.close();
+      }
+    }
+  }, 180_000);
+});
