@@ -55,6 +55,15 @@ const smallTargets = (page: Page) =>
   );
 
 describe('every console and admin screen at 390×844', () => {
+  it('the app has a favicon (issue 15 point 13)', async () => {
+    const { context, page } = await openScreen(browser, server.url, { width: 390, height: 844 });
+    const href = await page.locator('link[rel="icon"]').getAttribute('href');
+    const res = await page.request.get(href!);
+    expect(res.status()).toBe(200);
+    expect(res.headers()['content-type']).toMatch(/svg/);
+    await context.close();
+  });
+
   for (const s of screens) {
     it(`${s.name}: no horizontal scroll, Sign out reachable, 44 px targets`, async () => {
       const token = s.account ? await t.token('general', s.account) : undefined;
