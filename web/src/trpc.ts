@@ -1,6 +1,7 @@
 import { createTRPCClient, createWSClient, httpBatchLink, splitLink, type TRPCLink, wsLink } from '@trpc/client';
 import { observable } from '@trpc/server/observable';
 import type { AppRouter } from '../../server/router.js';
+import { reconnectDelayMs } from './lib/reconnect.js';
 
 const wsUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/trpc`;
 
@@ -35,8 +36,7 @@ export function createClient({ getToken, onUnauthorized }: ClientOptions) {
     url: wsUrl,
     lazy: { enabled: true, closeMs: 10_000 },
     keepAlive: { enabled: true, intervalMs: 10_000, pongTimeoutMs: 5_000 },
-    // A ward screen must come back quickly after a server restart: retry at most every 3 s, not 30 s.
-    retryDelayMs: (attempt) => (attempt === 0 ? 0 : Math.min(500 * 2 ** attempt, 3_000)),
+    retryDelayMs: reconnectDelayMs,
     connectionParams: () => ({ token: getToken() ?? '' }),
   });
   const client = createTRPCClient<AppRouter>({
