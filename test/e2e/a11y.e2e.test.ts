@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { axeViolations, describeViolations } from '../support/axe.js';
 import { createWebTestEnv, launchBrowser, openScreen, RestartableServer } from '../support/browser.js';
 import type { TestEnv } from '../support/env.js';
+import { appScreens } from '../support/screens.js';
 import { seedTenants, type Tenants } from '../support/tenants.js';
 
 // Issue 15, Accessibility: an axe-core scan of every screen, served as the app is (its CSP on), with
@@ -25,27 +26,7 @@ async function scan(page: Page, what: string) {
   expect(violations, `${what}:\n${describeViolations(violations)}`).toEqual([]);
 }
 
-const screens: { name: string; account?: 'admin' | 'operator' | 'head' | 'nurse.icu'; path: string; ready: (p: Page) => Promise<unknown> }[] = [
-  { name: 'sign-in', path: '/', ready: (p) => p.getByRole('button', { name: 'Sign in' }).waitFor() },
-  { name: 'operator console', account: 'operator', path: '/#/console', ready: (p) => p.getByRole('status', { name: 'Connection: Live' }).waitFor({ timeout: 10_000 }) },
-  { name: 'alert history', account: 'operator', path: '/#/console/history', ready: (p) => p.getByRole('table', { name: 'Alert history' }).waitFor() },
-  { name: 'ward board', account: 'nurse.icu', path: '/#/board', ready: (p) => p.getByRole('article', { name: /Cardiac arrest/ }).waitFor({ timeout: 10_000 }) },
-  { name: 'escalations', account: 'head', path: '/#/escalations', ready: (p) => p.getByRole('heading', { level: 1 }).first().waitFor() },
-  { name: 'admin users', account: 'admin', path: '/#/admin/users', ready: (p) => p.getByRole('cell', { name: 'Nia ICU Nurse', exact: true }).waitFor() },
-  { name: 'admin departments', account: 'admin', path: '/#/admin/departments', ready: (p) => p.getByRole('cell', { name: 'ICU', exact: true }).waitFor() },
-  { name: 'admin settings', account: 'admin', path: '/#/admin/settings', ready: (p) => p.getByRole('button', { name: 'Save settings' }).waitFor() },
-  { name: 'admin audit log', account: 'admin', path: '/#/admin/audit', ready: (p) => p.locator('tbody tr').first().waitFor() },
-  { name: 'admin exports', account: 'admin', path: '/#/admin/exports', ready: (p) => p.getByRole('button', { name: 'Request export' }).waitFor() },
-  {
-    name: 'admin compliance report',
-    account: 'admin',
-    path: '/#/admin/compliance',
-    ready: async (p) => {
-      await p.getByRole('button', { name: 'Generate report' }).click();
-      await p.locator('figure svg.recharts-surface').first().waitFor({ timeout: 10_000 });
-    },
-  },
-];
+const screens = appScreens;
 
 describe('axe-core: no violations on any screen', () => {
   for (const size of [

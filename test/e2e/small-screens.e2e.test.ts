@@ -3,6 +3,7 @@ import type { Browser, Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createWebTestEnv, launchBrowser, openScreen, RestartableServer } from '../support/browser.js';
 import type { TestEnv } from '../support/env.js';
+import { appScreens } from '../support/screens.js';
 import { seedTenants, type Tenants } from '../support/tenants.js';
 
 // Issue 15, "Phones and small screens": the console, history, escalations, sign-in and every admin
@@ -24,26 +25,7 @@ beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
 });
 
-const screens: { name: string; account?: 'admin' | 'operator' | 'head'; path: string; ready: (p: Page) => Promise<unknown> }[] = [
-  { name: 'sign-in', path: '/', ready: (p) => p.getByRole('button', { name: 'Sign in' }).waitFor() },
-  { name: 'console', account: 'operator', path: '/#/console', ready: (p) => p.getByRole('status', { name: 'Connection: Live' }).waitFor({ timeout: 10_000 }) },
-  { name: 'console-history', account: 'operator', path: '/#/console/history', ready: (p) => p.getByRole('table', { name: 'Alert history' }).waitFor() },
-  { name: 'escalations', account: 'head', path: '/#/escalations', ready: (p) => p.getByRole('heading', { level: 1 }).first().waitFor() },
-  { name: 'admin-users', account: 'admin', path: '/#/admin/users', ready: (p) => p.getByRole('cell', { name: 'Nia ICU Nurse', exact: true }).waitFor() },
-  { name: 'admin-departments', account: 'admin', path: '/#/admin/departments', ready: (p) => p.getByRole('cell', { name: 'ICU', exact: true }).waitFor() },
-  { name: 'admin-settings', account: 'admin', path: '/#/admin/settings', ready: (p) => p.getByRole('button', { name: 'Save settings' }).waitFor() },
-  { name: 'admin-audit', account: 'admin', path: '/#/admin/audit', ready: (p) => p.locator('tbody tr').first().waitFor() },
-  { name: 'admin-exports', account: 'admin', path: '/#/admin/exports', ready: (p) => p.getByRole('button', { name: 'Request export' }).waitFor() },
-  {
-    name: 'admin-compliance',
-    account: 'admin',
-    path: '/#/admin/compliance',
-    ready: async (p) => {
-      await p.getByRole('button', { name: 'Generate report' }).click();
-      await p.locator('figure svg.recharts-surface').first().waitFor({ timeout: 10_000 });
-    },
-  },
-];
+const screens = appScreens.filter((s) => !s.board);
 
 /** Visible controls shorter than 44 px (label, height), skipping controls inside a scrolled table. */
 const smallTargets = (page: Page) =>

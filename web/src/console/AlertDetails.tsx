@@ -1,9 +1,9 @@
 import { useQuery } from '@tanstack/react-query';
-import { useEffect, useRef } from 'react';
 import type { AlertEvent } from '../../../server/alerts/schemas.js';
 import { PriorityBadge } from '../components/Priority.js';
 import { errorMessage, useTRPC } from '../lib/api.js';
 import { OPEN_STATUSES } from '../lib/alertStore.js';
+import { useModal } from '../lib/useModal.js';
 import { dateTime, statusLabel, typeLabel, when } from '../lib/format.js';
 import { CorrectAlert } from './CorrectAlert.js';
 
@@ -45,16 +45,7 @@ function describe(e: AlertEvent): string {
 export function AlertDetails({ alertId, onClose, mayCorrect = false }: { alertId: string; onClose: () => void; mayCorrect?: boolean }) {
   const trpc = useTRPC();
   const q = useQuery({ ...trpc.alerts.getById.queryOptions({ alertId }), refetchInterval: POLL_MS, staleTime: 0 });
-  const ref = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
-    const dialog = ref.current;
-    const opener = document.activeElement as HTMLElement | null;
-    dialog?.showModal();
-    return () => {
-      dialog?.close();
-      opener?.focus?.();
-    };
-  }, []);
+  const ref = useModal();
 
   const d = q.data;
   // Names of the people involved, from what the answer already carries (events hold the alert as it was).

@@ -100,7 +100,7 @@ export function AuditLogPanel() {
       </form>
       {logs.isError ? <p role="alert">{errorMessage(logs.error)}</p> : null}
       <div className="table-scroll">
-        <table className="data">
+        <table className="data stack-table">
           <thead>
             <tr>
               <th scope="col">Time</th>
@@ -118,15 +118,15 @@ export function AuditLogPanel() {
             {rows.map((r) => (
               <Fragment key={r.id}>
                 <tr className={r.outcome === 'failure' ? 'row-failure' : undefined}>
-                  <td>{dateTime(r.timestamp)}</td>
-                  <td>{r.userName ?? (r.userId ? 'unknown user' : 'system')}</td>
-                  <td>
+                  <td data-label="Time">{dateTime(r.timestamp)}</td>
+                  <td data-label="User">{r.userName ?? (r.userId ? 'unknown user' : 'system')}</td>
+                  <td data-label="Action">
                     <code>{r.action}</code>
                     {reason(r) ? <div className="muted">{reason(r)}</div> : null}
                   </td>
-                  <td>{r.resource ? <ResourceCell row={r} /> : '—'}</td>
-                  <td>{r.outcome}</td>
-                  <td>{r.ipAddress ?? '—'}</td>
+                  <td data-label="Resource">{r.resource ? <ResourceCell row={r} /> : '—'}</td>
+                  <td data-label="Outcome">{r.outcome}</td>
+                  <td data-label="IP">{r.ipAddress ?? '—'}</td>
                   <td>
                     <button type="button" aria-expanded={open === r.id} onClick={() => setOpen(open === r.id ? null : r.id)} aria-label={`Detail of ${r.action} at ${dateTime(r.timestamp)}`}>
                       Detail

@@ -72,7 +72,7 @@ export function UsersPanel({ self }: { self: SessionUser }) {
         </Field>
       </div>
       <div className="table-scroll">
-      <table className="data">
+      <table className="data stack-table">
         <thead>
           <tr>
             <th scope="col">Name</th>
@@ -89,12 +89,12 @@ export function UsersPanel({ self }: { self: SessionUser }) {
         <tbody>
           {(users.data?.users ?? []).map((u) => (
             <tr key={u.id}>
-              <td>{u.name}</td>
-              <td>{u.email}</td>
-              <td>{roleLabel[u.role]}</td>
-              <td>{u.departmentName ?? '—'}</td>
-              <td>{!u.isActive ? 'Deactivated' : u.isLocked ? 'Locked' : u.mustChangePassword ? 'Must set password' : 'Active'}</td>
-              <td>{u.lastLoginAt ? dateTime(u.lastLoginAt) : 'Never'}</td>
+              <td data-label="Name">{u.name}</td>
+              <td data-label="Email">{u.email}</td>
+              <td data-label="Role">{roleLabel[u.role]}</td>
+              <td data-label="Department">{u.departmentName ?? '—'}</td>
+              <td data-label="Status">{!u.isActive ? 'Deactivated' : u.isLocked ? 'Locked' : u.mustChangePassword ? 'Must set password' : 'Active'}</td>
+              <td data-label="Last sign-in">{u.lastLoginAt ? dateTime(u.lastLoginAt) : 'Never'}</td>
               <td>
                 <button type="button" onClick={() => setMode({ kind: 'edit', user: u })} aria-label={`Edit ${u.name}`}>
                   Edit

@@ -1,0 +1,36 @@
+import type { Page } from 'playwright-core';
+
+/**
+ * Every screen of the web app, each with the account that opens it and what "loaded" looks like: the
+ * accessibility scan (a11y.e2e) and the phone layout check (small-screens.e2e) walk the same list.
+ */
+export interface AppScreen {
+  name: string;
+  account?: 'admin' | 'operator' | 'head' | 'nurse.icu';
+  path: string;
+  /** The ward board has its own phone checks (ward-board.e2e). */
+  board?: boolean;
+  ready: (p: Page) => Promise<unknown>;
+}
+
+export const appScreens: AppScreen[] = [
+  { name: 'sign-in', path: '/', ready: (p) => p.getByRole('button', { name: 'Sign in' }).waitFor() },
+  { name: 'console', account: 'operator', path: '/#/console', ready: (p) => p.getByRole('status', { name: 'Connection: Live' }).waitFor({ timeout: 10_000 }) },
+  { name: 'console-history', account: 'operator', path: '/#/console/history', ready: (p) => p.getByRole('table', { name: 'Alert history' }).waitFor() },
+  { name: 'ward-board', account: 'nurse.icu', path: '/#/board', board: true, ready: (p) => p.getByRole('article', { name: /Cardiac arrest/ }).waitFor({ timeout: 10_000 }) },
+  { name: 'escalations', account: 'head', path: '/#/escalations', ready: (p) => p.getByRole('heading', { level: 1 }).first().waitFor() },
+  { name: 'admin-users', account: 'admin', path: '/#/admin/users', ready: (p) => p.getByRole('cell', { name: /Nia ICU Nurse/ }).first().waitFor() },
+  { name: 'admin-departments', account: 'admin', path: '/#/admin/departments', ready: (p) => p.getByRole('cell', { name: /ICU/ }).first().waitFor() },
+  { name: 'admin-settings', account: 'admin', path: '/#/admin/settings', ready: (p) => p.getByRole('button', { name: 'Save settings' }).waitFor() },
+  { name: 'admin-audit', account: 'admin', path: '/#/admin/audit', ready: (p) => p.locator('tbody tr').first().waitFor() },
+  { name: 'admin-exports', account: 'admin', path: '/#/admin/exports', ready: (p) => p.getByRole('button', { name: 'Request export' }).waitFor() },
+  {
+    name: 'admin-compliance',
+    account: 'admin',
+    path: '/#/admin/compliance',
+    ready: async (p) => {
+      await p.getByRole('button', { name: 'Generate report' }).click();
+      await p.locator('figure svg.recharts-surface').first().waitFor({ timeout: 10_000 });
+    },
+  },
+];
