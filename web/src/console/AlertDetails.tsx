@@ -70,7 +70,12 @@ export function AlertDetails({ alertId, onClose, mayCorrect = false }: { alertId
             {d.alert.repeatCount > 0 ? ` · repeated ×${d.alert.repeatCount}` : ''}
           </p>
           {d.alert.description ? <p className="detail-desc">{d.alert.description}</p> : null}
-          {OPEN_STATUSES.has(d.alert.status) && mayCorrect ? <CorrectAlert alert={d.alert} onSaved={() => void q.refetch()} /> : null}
+          {OPEN_STATUSES.has(d.alert.status) && mayCorrect ? (
+            <>
+              <h3>Correct this alert</h3>
+              <CorrectAlert alert={d.alert} onSaved={() => void q.refetch()} />
+            </>
+          ) : null}
           <h3>Timeline</h3>
           <ol className="timeline" aria-label="Timeline">
             {d.events.map((e) => (
