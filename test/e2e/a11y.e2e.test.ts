@@ -1,24 +1,18 @@
 import type { Browser, Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { axeViolations, describeViolations } from '../support/axe.js';
-import { createWebTestEnv, launchBrowser, openScreen, RestartableServer } from '../support/browser.js';
-import type { TestEnv } from '../support/env.js';
+import { openScreen, type RestartableServer, startWebApp } from '../support/browser.js';
 import { appScreens } from '../support/screens.js';
-import { seedTenants, type Tenants } from '../support/tenants.js';
+import type { Tenants } from '../support/tenants.js';
 
 // Issue 15, Accessibility: an axe-core scan of every screen, served as the app is (its CSP on), with
 // no violations. Each screen is scanned when it has loaded its data, at a wall/desk size and a phone.
-let env: TestEnv;
 let t: Tenants;
 let server: RestartableServer;
 let browser: Browser;
 
 beforeAll(async () => {
-  env = await createWebTestEnv();
-  t = await seedTenants(env);
-  server = new RestartableServer(env);
-  await server.start();
-  browser = await launchBrowser();
+  ({ t, server, browser } = await startWebApp());
 });
 
 async function scan(page: Page, what: string) {

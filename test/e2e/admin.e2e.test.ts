@@ -3,11 +3,11 @@ import { generate } from 'otplib';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appRouter } from '../../server/router.js';
-import { createWebTestEnv, launchBrowser, openScreen, RestartableServer, screenshot } from '../support/browser.js';
+import { openScreen, type RestartableServer, screenshot, startWebApp } from '../support/browser.js';
 import type { TestEnv } from '../support/env.js';
 import { logAuditEvent } from '../../server/audit/log.js';
 import { clientFor } from '../support/server.js';
-import { seedTenants, type Tenants } from '../support/tenants.js';
+import type { Tenants } from '../support/tenants.js';
 import { startWorkers } from '../../worker/workers.js';
 
 let env: TestEnv;
@@ -21,11 +21,7 @@ const PASSWORD = 'Clarion-dev-2026!';
 const hasExports = 'audit.exportLogs' in (appRouter._def.procedures as Record<string, unknown>);
 
 beforeAll(async () => {
-  env = await createWebTestEnv();
-  t = await seedTenants(env);
-  server = new RestartableServer(env);
-  await server.start();
-  browser = await launchBrowser();
+  ({ env, t, server, browser } = await startWebApp());
   // The worker runs the export job (in this process, over this file's database and Redis prefix).
   const workers = await startWorkers(env.deps);
   afterAll(() => workers.close());

@@ -1,11 +1,9 @@
 import type { Browser, Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, openScreen, RestartableServer, screenshot, createWebTestEnv } from '../support/browser.js';
-import type { TestEnv } from '../support/env.js';
+import { openScreen, type RestartableServer, screenshot, startWebApp } from '../support/browser.js';
 import { clientFor } from '../support/server.js';
-import { seedTenants, type Tenants } from '../support/tenants.js';
+import type { Tenants } from '../support/tenants.js';
 
-let env: TestEnv;
 let t: Tenants;
 let server: RestartableServer;
 let browser: Browser;
@@ -19,11 +17,7 @@ const live = (page: Page) => page.getByRole('status', { name: 'Connection: Live'
 const tile = (page: Page, title: string) => page.getByRole('article', { name: new RegExp(title) });
 
 beforeAll(async () => {
-  env = await createWebTestEnv();
-  t = await seedTenants(env);
-  server = new RestartableServer(env);
-  await server.start();
-  browser = await launchBrowser();
+  ({ t, server, browser } = await startWebApp());
   operator = (await openScreen(browser, server.url, { token: await t.token('general', 'operator') })).page;
   icuNurse = (await openScreen(browser, server.url, { token: await t.token('general', 'nurse.icu') })).page;
   erNurse = (await openScreen(browser, server.url, { token: await t.token('general', 'nurse.er') })).page;

@@ -1,10 +1,10 @@
 import { sql } from 'drizzle-orm';
 import type { Browser, Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createWebTestEnv, launchBrowser, openScreen, RestartableServer } from '../support/browser.js';
+import { openScreen, type RestartableServer, startWebApp } from '../support/browser.js';
 import type { TestEnv } from '../support/env.js';
 import { clientFor } from '../support/server.js';
-import { seedTenants, type Tenants } from '../support/tenants.js';
+import type { Tenants } from '../support/tenants.js';
 
 // Issue 15 point 6: the console's alert history — search, filters, sort, paging, details — and
 // correcting an open alert's priority and room. Point 9: times not of today carry their date.
@@ -25,11 +25,7 @@ const show = async () => {
 };
 
 beforeAll(async () => {
-  env = await createWebTestEnv();
-  t = await seedTenants(env);
-  server = new RestartableServer(env);
-  await server.start();
-  browser = await launchBrowser();
+  ({ env, t, server, browser } = await startWebApp());
   const api = clientFor({ url: server.url, wsUrl: `ws://127.0.0.1:${server.port}/trpc` }, await t.token('general', 'operator'));
   const { ICU, ER } = t.hospital.general.departments;
   // 25 alerts in one search word (more than a page of 20), and one from yesterday.

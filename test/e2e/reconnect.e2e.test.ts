@@ -1,9 +1,9 @@
 import type { Browser, Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createWebTestEnv, launchBrowser, openScreen, RestartableServer, screenshot } from '../support/browser.js';
+import { openScreen, type RestartableServer, screenshot, startWebApp } from '../support/browser.js';
 import type { TestEnv } from '../support/env.js';
 import { clientFor, startTestServer } from '../support/server.js';
-import { seedTenants, type Tenants } from '../support/tenants.js';
+import type { Tenants } from '../support/tenants.js';
 
 let env: TestEnv;
 let t: Tenants;
@@ -15,11 +15,7 @@ const tile = (page: Page, title: string) => page.getByRole('article', { name: ne
 const banner = (page: Page) => page.getByRole('alert').filter({ hasText: 'Connection lost' });
 
 beforeAll(async () => {
-  env = await createWebTestEnv();
-  t = await seedTenants(env);
-  server = new RestartableServer(env);
-  await server.start();
-  browser = await launchBrowser();
+  ({ env, t, server, browser } = await startWebApp());
   board = (await openScreen(browser, server.url, { token: await t.token('general', 'nurse.icu') })).page;
   await board.getByRole('status', { name: 'Connection: Live' }).waitFor({ timeout: 10_000 });
   await tile(board, 'Cardiac arrest').waitFor();

@@ -1,9 +1,9 @@
 import { sql } from 'drizzle-orm';
 import type { Browser, Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createWebTestEnv, launchBrowser, openScreen, RestartableServer } from '../support/browser.js';
+import { openScreen, type RestartableServer, startWebApp } from '../support/browser.js';
 import type { TestEnv } from '../support/env.js';
-import { seedTenants, type Tenants } from '../support/tenants.js';
+import type { Tenants } from '../support/tenants.js';
 
 // Issue 15 point 7 (every setting, errors on the wrong field, warnings for dangerous values), point 8
 // (no raw zod text, inputs that enforce their maximum length, empty states), point 10 (audit log
@@ -17,11 +17,7 @@ const SHOTS = process.env.SHOTS_DIR ?? '/tmp/shots2';
 const RAW_ZOD = /Too big|Too small|expected (string|number)|Invalid input/;
 
 beforeAll(async () => {
-  env = await createWebTestEnv();
-  t = await seedTenants(env);
-  server = new RestartableServer(env);
-  await server.start();
-  browser = await launchBrowser();
+  ({ env, t, server, browser } = await startWebApp());
   admin = (await openScreen(browser, server.url, { token: await t.token('general', 'admin'), path: '/#/admin/settings', width: 1366, height: 900 })).page;
   await admin.getByRole('button', { name: 'Save settings' }).waitFor();
 });

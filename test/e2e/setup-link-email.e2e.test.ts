@@ -2,15 +2,13 @@ import { generate } from 'otplib';
 import type { Browser, Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Mailbox, startMailbox, tokenIn } from '../accounts/helpers.js';
-import { createWebTestEnv, launchBrowser, openScreen, RestartableServer, screenshot } from '../support/browser.js';
-import type { TestEnv } from '../support/env.js';
+import { openScreen, type RestartableServer, screenshot, startWebApp } from '../support/browser.js';
 import { clientFor } from '../support/server.js';
-import { seedTenants, type Tenants } from '../support/tenants.js';
+import type { Tenants } from '../support/tenants.js';
 import { waitUntil } from '../support/worker.js';
 
 // With a mail server configured, the admin screen says the link was emailed (and does not show it);
 // the user follows the link from the email. A user who already has 2FA must give a code on /setup.
-let env: TestEnv;
 let t: Tenants;
 let mailbox: Mailbox;
 let server: RestartableServer;
@@ -22,11 +20,7 @@ const setupPath = (text: string) => `/setup?token=${tokenIn(text)}`;
 
 beforeAll(async () => {
   mailbox = await startMailbox();
-  env = await createWebTestEnv({ SMTP_URL: mailbox.url });
-  t = await seedTenants(env);
-  server = new RestartableServer(env);
-  await server.start();
-  browser = await launchBrowser();
+  ({ t, server, browser } = await startWebApp({ SMTP_URL: mailbox.url }));
   admin = (await openScreen(browser, server.url, { token: await t.token('general', 'admin') })).page;
   await admin.getByRole('heading', { name: 'Users' }).waitFor({ timeout: 10_000 });
 });

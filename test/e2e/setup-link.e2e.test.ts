@@ -1,9 +1,9 @@
 import { sql } from 'drizzle-orm';
 import type { Browser, Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createWebTestEnv, launchBrowser, openScreen, RestartableServer, screenshot } from '../support/browser.js';
+import { openScreen, type RestartableServer, screenshot, startWebApp } from '../support/browser.js';
 import type { TestEnv } from '../support/env.js';
-import { seedTenants, type Tenants } from '../support/tenants.js';
+import type { Tenants } from '../support/tenants.js';
 
 // Account setup by one-time link, in the browser: the admin creates a user and passes the link on;
 // the user opens it in their own browser, chooses a password and lands on their screen; the link
@@ -36,11 +36,7 @@ async function createUser(fields: { name: string; email: string; role: string; d
 }
 
 beforeAll(async () => {
-  env = await createWebTestEnv();
-  t = await seedTenants(env);
-  server = new RestartableServer(env);
-  await server.start();
-  browser = await launchBrowser();
+  ({ env, t, server, browser } = await startWebApp());
   admin = (await openScreen(browser, server.url, { token: await t.token('general', 'admin') })).page;
   await admin.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
   await admin.getByRole('heading', { name: 'Users' }).waitFor({ timeout: 10_000 });

@@ -1,27 +1,21 @@
 import { mkdirSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createWebTestEnv, launchBrowser, openScreen, RestartableServer } from '../support/browser.js';
-import type { TestEnv } from '../support/env.js';
+import { openScreen, type RestartableServer, startWebApp } from '../support/browser.js';
 import { appScreens } from '../support/screens.js';
-import { seedTenants, type Tenants } from '../support/tenants.js';
+import type { Tenants } from '../support/tenants.js';
 
 // Issue 15, "Phones and small screens": the console, history, escalations, sign-in and every admin
 // section at 390×844 (WCAG 1.4.10 reflow): nothing wider than the screen, Sign out on screen, the
 // admin sections as a row instead of a fixed sidebar, and controls at least 44 px tall.
 // Screenshots of each screen at 1920×1080, 1366×900 and 390×844 go to SHOTS_DIR (not the repo).
 const SHOTS = process.env.SHOTS_DIR ?? '/tmp/shots2';
-let env: TestEnv;
 let t: Tenants;
 let server: RestartableServer;
 let browser: Browser;
 
 beforeAll(async () => {
-  env = await createWebTestEnv();
-  t = await seedTenants(env);
-  server = new RestartableServer(env);
-  await server.start();
-  browser = await launchBrowser();
+  ({ t, server, browser } = await startWebApp());
   mkdirSync(SHOTS, { recursive: true });
 });
 

@@ -5,6 +5,7 @@ import { afterAll } from 'vitest';
 import { type App, createApp } from '../../server/http/app.js';
 import type { TestEnv } from './env.js';
 import { createTestEnv } from './env.js';
+import { seedTenants, type Tenants } from './tenants.js';
 
 export const WEB_DIST_DIR = new URL('../../web/dist', import.meta.url).pathname;
 export const SCREENSHOT_DIR = new URL('../../test-artifacts/screenshots', import.meta.url).pathname;
@@ -44,6 +45,22 @@ export class RestartableServer {
     this.app = null;
     if (app) await app.close();
   }
+}
+
+export interface WebApp {
+  env: TestEnv;
+  t: Tenants;
+  server: RestartableServer;
+  browser: Browser;
+}
+
+/** A browser test file's whole stack: its own seeded database, the server serving the built app, Chromium. */
+export async function startWebApp(overrides: Record<string, string> = {}): Promise<WebApp> {
+  const env = await createWebTestEnv(overrides);
+  const t = await seedTenants(env);
+  const server = new RestartableServer(env);
+  await server.start();
+  return { env, t, server, browser: await launchBrowser() };
 }
 
 /** Debian's Chromium, headless (never a downloaded browser). One per test file. */
