@@ -5,7 +5,7 @@ import type { AlertEvent } from '../../../server/alerts/schemas.js';
 import { PriorityBadge } from '../components/Priority.js';
 import { errorMessage, useTRPC } from '../lib/api.js';
 import type { Alert } from '../lib/alertStore.js';
-import { age, clock, dateTime } from '../lib/format.js';
+import { age, dateTime, when } from '../lib/format.js';
 import { overdue, until } from './urgency.js';
 
 const why: Record<string, string> = {
@@ -100,7 +100,7 @@ export function AlertDetail({ alert, now, onClose, actions }: DetailProps) {
         <ol className="timeline" aria-label="Timeline">
           {q.data.events.map((e) => (
             <li key={e.id}>
-              <time dateTime={e.occurredAt}>{clock(e.occurredAt)}</time> <span>{line(e)}</span>
+              <time dateTime={e.occurredAt}>{when(e.occurredAt)}</time> <span>{line(e)}</span>
             </li>
           ))}
         </ol>

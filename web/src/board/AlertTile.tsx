@@ -1,7 +1,7 @@
 import type { KeyboardEvent, MouseEvent } from 'react';
 import { PriorityBadge } from '../components/Priority.js';
 import type { Alert, AlertNote } from '../lib/alertStore.js';
-import { age, clock } from '../lib/format.js';
+import { age, when } from '../lib/format.js';
 import type { AlertAction } from './useAlertAction.js';
 import type { PendingAck } from './useUndoableAck.js';
 import { overdue, until } from './urgency.js';
@@ -70,7 +70,7 @@ export function AlertTile(props: TileProps) {
         <div className="tile-head">
           <PriorityBadge priority={alert.priority} />
           {isNew ? <span className="tile-new">NEW</span> : null}
-          <span className="tile-age" title={`Raised at ${clock(alert.createdAt)}`}>
+          <span className="tile-age" title={`Raised at ${when(alert.createdAt)}`}>
             {waiting ? <span className="tile-age-label">Waiting </span> : null}
             {age(alert.createdAt, now)}
           </span>
@@ -100,7 +100,7 @@ export function AlertTile(props: TileProps) {
         {alert.status === 'acknowledged' ? (
           <p className="tile-ack">
             Acknowledged by {alert.acknowledgedByName ?? 'someone'}
-            {alert.acknowledgedAt ? ` at ${clock(alert.acknowledgedAt)}` : ''}
+            {alert.acknowledgedAt ? ` at ${when(alert.acknowledgedAt)}` : ''}
           </p>
         ) : (
           <p className="tile-ack tile-waiting">Waiting for acknowledgement</p>

@@ -1,4 +1,4 @@
-import { clock } from '../lib/format.js';
+import { when } from '../lib/format.js';
 import type { ConnectionInfo } from '../lib/useConnection.js';
 
 /** Always visible: a small live/reconnecting pill, and the big stale banner once the link is lost. */
@@ -16,7 +16,7 @@ export function StaleBanner({ info }: { info: ConnectionInfo }) {
   if (info.status !== 'lost') return null;
   return (
     <div className="stale-banner" role="alert">
-      Connection lost — showing alerts as of {info.asOf ? clock(info.asOf) : 'unknown'}. Reconnecting…
+      Connection lost — showing alerts as of {info.asOf ? when(info.asOf) : 'unknown'}. Reconnecting…
     </div>
   );
 }
