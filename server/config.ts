@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isValidTimezone } from './common/timezone.js';
 
 export const profiles = ['development', 'test', 'staging', 'production'] as const;
 export type Profile = (typeof profiles)[number];
@@ -39,6 +40,8 @@ const envSchema = z.object({
   REDIS_KEY_PREFIX: opt(z.string().regex(/^[a-zA-Z0-9_-]+$/, 'letters, digits, _ and - only')),
   PORT: opt(int(0, 65535)),
   HOST: opt(z.string().min(1)),
+  /** The IANA zone schedules are computed in when a hospital's settings name none (people issue). */
+  CLARION_TIMEZONE: opt(z.string().refine((tz) => isValidTimezone(tz), 'must be an IANA time zone such as Europe/Berlin')),
   PUBLIC_URL: opt(z.url()),
   LOG_LEVEL: opt(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])),
   TOTP_ENCRYPTION_KEY: opt(z.string()),
@@ -148,6 +151,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     isProduction: profile === 'production',
     port,
     host: env.HOST ?? '0.0.0.0',
+    defaultTimezone: env.CLARION_TIMEZONE ?? 'UTC',
     publicUrl: env.PUBLIC_URL ?? `http://localhost:${port}`,
     logLevel: env.LOG_LEVEL ?? d.logLevel,
     database: {

@@ -18,15 +18,29 @@ export const permissionNames = [
   'audit.view',
   'audit.export',
   'presence.view',
+  'schedule.manage', // create and edit on-call schedules, overrides for anyone
+  'schedule.coverSelf', // an override that puts oneself on call (a swap, covering a colleague)
+  'assignment.manage', // set a department's care assignments (nurses: only while charge nurse there)
 ] as const;
 export type Permission = (typeof permissionNames)[number];
 
 /** The only place that says who may do what (DESIGN.md, "Who sees what"). */
 export const permissionMatrix: Record<Role, readonly Permission[]> = {
   operator: ['alert.create', 'alert.viewHospital', 'alert.cancelOwn', 'alert.update', 'presence.view'],
-  nurse: ['alert.respond'],
-  doctor: ['alert.respond'],
-  head_doctor: ['alert.viewHospital', 'alert.respond', 'alert.escalate', 'alert.cancelOwn', 'alert.cancelAny', 'alert.update', 'presence.view'],
+  nurse: ['alert.respond', 'schedule.coverSelf', 'assignment.manage'],
+  doctor: ['alert.respond', 'schedule.coverSelf'],
+  head_doctor: [
+    'alert.viewHospital',
+    'alert.respond',
+    'alert.escalate',
+    'alert.cancelOwn',
+    'alert.cancelAny',
+    'alert.update',
+    'presence.view',
+    'schedule.manage',
+    'schedule.coverSelf',
+    'assignment.manage',
+  ],
   admin: [
     'alert.create',
     'alert.viewHospital',
@@ -42,6 +56,9 @@ export const permissionMatrix: Record<Role, readonly Permission[]> = {
     'audit.view',
     'audit.export',
     'presence.view',
+    'schedule.manage',
+    'schedule.coverSelf',
+    'assignment.manage',
   ],
 };
 

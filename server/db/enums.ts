@@ -14,9 +14,12 @@ export const alertEventTypes = [
   'declined',
   'reopened',
   'repeated',
+  'paged',
+  'coverage_gap',
 ] as const;
-export const escalationReasons = ['timeout', 'manual', 'no_response', 'declined', 'ack_timeout'] as const;
+export const escalationReasons = ['timeout', 'manual', 'no_response', 'declined', 'ack_timeout', 'coverage_gap'] as const;
 export const auditOutcomes = ['success', 'failure'] as const;
 export const exportStatuses = ['queued', 'running', 'completed', 'failed', 'expired'] as const;
 export const exportFormats = ['csv', 'ndjson'] as const;
 export const setupTokenPurposes = ['account_setup', 'password_reset'] as const;
+export const pageResponses = ['acknowledged', 'declined'] as const;

@@ -25,6 +25,7 @@ import {
   auditOutcomes,
   exportStatuses,
   exportFormats,
+  pageResponses,
 } from './enums.js';
 
 // Re-exported so code that works with the tables finds the values beside them.
@@ -35,6 +36,7 @@ export * from './enums.js';
 export const roleEnum = pgEnum('user_role', roles);
 export const priorityEnum = pgEnum('alert_priority', priorities);
 export const alertStatusEnum = pgEnum('alert_status', alertStatuses);
+export const pageResponseEnum = pgEnum('page_response', pageResponses);
 export const alertEventTypeEnum = pgEnum('alert_event_type', alertEventTypes);
 export const escalationReasonEnum = pgEnum('escalation_reason', escalationReasons);
 export const auditOutcomeEnum = pgEnum('audit_outcome', auditOutcomes);
@@ -71,6 +73,8 @@ export const departments = pgTable(
     name: text('name').notNull(),
     code: text('code').notNull(),
     isActive: boolean('is_active').notNull().default(true),
+    /** The department's rooms (free text, as on alerts): the charge nurse's assignment screen lists them. */
+    rooms: text('rooms').array().notNull().default(sql`'{}'::text[]`),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -113,6 +117,8 @@ export const users = pgTable(
     // On the column itself (users_email_lowercase makes it case-insensitive): every lookup is
     // `email = $1`, which an index on lower(email) cannot serve — sign-in was a scan of all users.
     uniqueIndex('users_email_key').on(t.email),
+    // Target of the composite foreign keys that keep schedules, assignments and pages inside the user's hospital.
+    unique('users_hospital_id_key').on(t.hospitalId, t.id),
     check('users_email_lowercase', sql`${t.email} = lower(${t.email})`),
     check('users_clinical_department', sql`${t.role} NOT IN ('nurse', 'doctor') OR ${t.departmentId} IS NOT NULL`),
     check('users_failed_attempts_nonneg', sql`${t.failedLoginAttempts} >= 0`),
@@ -414,4 +420,146 @@ export const loginFailures = pgTable(
     lockedUntil: tstz('locked_until'),
   },
   (t) => [primaryKey({ name: 'login_failures_pkey', columns: [t.subject, t.ip] }), index('login_failures_last_failed_idx').on(t.lastFailedAt)],
+);
+
+// People issue (migration 0012): on-call schedules, care assignments and the pages an alert sends.
+// Every reference to a user or schedule carries the hospital id too, so a composite foreign key makes
+// a cross-tenant reference impossible in the database, not only in the service layer.
+
+export const schedules = pgTable(
+  'schedules',
+  {
+    id: id(),
+    hospitalId: text('hospital_id').notNull().references(() => hospitals.id, { onDelete: 'restrict' }),
+    name: text('name').notNull(),
+    /** IANA zone; null: the hospital's settings.timezone. */
+    timezone: text('timezone'),
+    /** The first shift's start; handovers every shiftHours (whole local days when a multiple of 24). */
+    startsAt: tstz('starts_at').notNull(),
+    shiftHours: integer('shift_hours').notNull(),
+    isActive: boolean('is_active').notNull().default(true),
+    createdBy: text('created_by').references(() => users.id, { onDelete: 'restrict' }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    unique('schedules_hospital_id_key').on(t.hospitalId, t.id),
+    unique('schedules_hospital_name_key').on(t.hospitalId, t.name),
+    check('schedules_shift_hours_range', sql`${t.shiftHours} BETWEEN 1 AND 336`),
+    check('schedules_name_not_blank', sql`length(btrim(${t.name})) > 0`),
+  ],
+);
+
+/** The rotation's participants in order (a user may appear more than once). */
+export const scheduleParticipants = pgTable(
+  'schedule_participants',
+  {
+    scheduleId: text('schedule_id').notNull(),
+    hospitalId: text('hospital_id').notNull(),
+    position: integer('position').notNull(),
+    userId: text('user_id').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.scheduleId, t.position] }),
+    check('schedule_participants_position_nonneg', sql`${t.position} >= 0`),
+    foreignKey({ name: 'schedule_participants_schedule_fk', columns: [t.hospitalId, t.scheduleId], foreignColumns: [schedules.hospitalId, schedules.id] }).onDelete('cascade'),
+    foreignKey({ name: 'schedule_participants_user_fk', columns: [t.hospitalId, t.userId], foreignColumns: [users.hospitalId, users.id] }).onDelete('restrict'),
+    index('schedule_participants_user_idx').on(t.userId),
+  ],
+);
+
+/** Someone covers a window (a swap, sick cover). Overlaps: the latest created wins. */
+export const scheduleOverrides = pgTable(
+  'schedule_overrides',
+  {
+    id: id(),
+    hospitalId: text('hospital_id').notNull(),
+    scheduleId: text('schedule_id').notNull(),
+    userId: text('user_id').notNull(),
+    startsAt: tstz('starts_at').notNull(),
+    endsAt: tstz('ends_at').notNull(),
+    reason: text('reason'),
+    createdBy: text('created_by').references(() => users.id, { onDelete: 'restrict' }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    check('schedule_overrides_window', sql`${t.endsAt} > ${t.startsAt}`),
+    foreignKey({ name: 'schedule_overrides_schedule_fk', columns: [t.hospitalId, t.scheduleId], foreignColumns: [schedules.hospitalId, schedules.id] }).onDelete('cascade'),
+    foreignKey({ name: 'schedule_overrides_user_fk', columns: [t.hospitalId, t.userId], foreignColumns: [users.hospitalId, users.id] }).onDelete('restrict'),
+    index('schedule_overrides_window_idx').on(t.scheduleId, t.startsAt, t.endsAt),
+  ],
+);
+
+/**
+ * A nurse's rooms for a shift, set by the charge nurse. assignments.set replaces a department's
+ * current entries: the old ones get replaced_at (kept, so an incident timeline can say who had room 312).
+ */
+export const careAssignments = pgTable(
+  'care_assignments',
+  {
+    id: id(),
+    hospitalId: text('hospital_id').notNull(),
+    departmentId: text('department_id').notNull(),
+    userId: text('user_id').notNull(),
+    rooms: text('rooms').array().notNull().default(sql`'{}'::text[]`),
+    isCharge: boolean('is_charge').notNull().default(false),
+    startsAt: tstz('starts_at').notNull().defaultNow(),
+    until: tstz('until').notNull(),
+    replacedAt: tstz('replaced_at'),
+    assignedBy: text('assigned_by').references(() => users.id, { onDelete: 'restrict' }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    check('care_assignments_window', sql`${t.until} > ${t.startsAt}`),
+    foreignKey({ name: 'care_assignments_department_fk', columns: [t.hospitalId, t.departmentId], foreignColumns: [departments.hospitalId, departments.id] }).onDelete('restrict'),
+    foreignKey({ name: 'care_assignments_user_fk', columns: [t.hospitalId, t.userId], foreignColumns: [users.hospitalId, users.id] }).onDelete('restrict'),
+    index('care_assignments_current_idx').on(t.hospitalId, t.departmentId, t.until).where(sql`${t.replacedAt} IS NULL`),
+    // One current entry per nurse and department: set() replaces rather than adds.
+    uniqueIndex('care_assignments_one_current_key').on(t.departmentId, t.userId).where(sql`${t.replacedAt} IS NULL`),
+  ],
+);
+
+/** One person paged for one level of one alert (UNIQUE: a level never pages a person twice). */
+export const alertPages = pgTable(
+  'alert_pages',
+  {
+    id: id(),
+    hospitalId: text('hospital_id').notNull(),
+    alertId: text('alert_id').notNull().references(() => alerts.id, { onDelete: 'restrict' }),
+    userId: text('user_id').notNull(),
+    level: integer('level').notNull(),
+    /** The target kind that found this person (assigned, charge, department, schedule, role, user). */
+    target: text('target').notNull(),
+    /** What the console says about why: the room, the schedule's name. */
+    targetDetail: jsonb('target_detail'),
+    pagedAt: tstz('paged_at').notNull().defaultNow(),
+    deliveredAt: tstz('delivered_at'),
+    readAt: tstz('read_at'),
+    respondedAt: tstz('responded_at'),
+    response: pageResponseEnum('response'),
+  },
+  (t) => [
+    unique('alert_pages_alert_level_user_key').on(t.alertId, t.level, t.userId),
+    check('alert_pages_level_nonneg', sql`${t.level} >= 0`),
+    check('alert_pages_response_consistent', sql`(${t.response} IS NULL) = (${t.respondedAt} IS NULL)`),
+    foreignKey({ name: 'alert_pages_user_fk', columns: [t.hospitalId, t.userId], foreignColumns: [users.hospitalId, users.id] }).onDelete('restrict'),
+    index('alert_pages_user_idx').on(t.userId, t.alertId),
+  ],
+);
+
+/**
+ * That a level of an alert has been resolved to people (or found nobody): the exactly-once marker.
+ * The server pages right after a raise or an escalation commits; the sweeper pages the levels that
+ * have no row here (a crash between the two), and the primary key makes the second attempt a no-op.
+ */
+export const alertLevelPagings = pgTable(
+  'alert_level_pagings',
+  {
+    alertId: text('alert_id').notNull().references(() => alerts.id, { onDelete: 'restrict' }),
+    level: integer('level').notNull(),
+    hospitalId: text('hospital_id').notNull().references(() => hospitals.id, { onDelete: 'restrict' }),
+    pagedCount: integer('paged_count').notNull(),
+    resolvedAt: tstz('resolved_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.alertId, t.level] })],
 );

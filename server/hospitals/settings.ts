@@ -1,11 +1,35 @@
 import { z } from 'zod';
+import { isValidTimezone } from '../common/timezone.js';
 import { priorities, roles } from '../db/enums.js';
+
+/**
+ * Who a level of escalation pages (DESIGN.md, "People, not only screens"). Resolved to people at the
+ * moment the alert reaches the level: the nurse assigned to the room, the charge nurse, the
+ * department's clinicians, whoever a schedule has on call, everyone with a role, or one named user.
+ */
+export const escalationTargetSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('assigned') }),
+  z.strictObject({ kind: z.literal('charge') }),
+  z.strictObject({ kind: z.literal('department') }),
+  z.strictObject({ kind: z.literal('schedule'), scheduleId: z.string().min(1).max(64) }),
+  z.strictObject({ kind: z.literal('role'), role: z.enum(roles) }),
+  z.strictObject({ kind: z.literal('user'), userId: z.string().min(1).max(64) }),
+]);
+export type EscalationTarget = z.infer<typeof escalationTargetSchema>;
+export const targetKinds = ['assigned', 'charge', 'department', 'schedule', 'role', 'user'] as const;
+
+/** Index = level. A level with no entry falls back to today's rule (level 0 the department, above it head doctors). */
+const levelTargets = z.array(z.array(escalationTargetSchema).min(1, 'a level needs at least one target').max(10)).max(11);
+
+export const timezoneSchema = z.string().refine(isValidTimezone, 'must be an IANA time zone such as Europe/London');
 
 const levelPolicy = z.object({
   /** Seconds an active alert waits at level i before escalating to level i+1; the length is the top level. */
   levelTimeoutsSeconds: z.array(z.number().int().min(1).max(86_400)).min(1).max(10),
   /** Acknowledged but unresolved this long: the alert reopens and escalates (clinical-safety issue). */
   ackTimeoutSeconds: z.number().int().min(1).max(86_400).optional(),
+  /** Absent: no pages, exactly the screens-only behaviour before the people issue. */
+  targets: levelTargets.optional(),
 });
 
 export const hospitalSettingsSchema = z.object({
@@ -14,6 +38,8 @@ export const hospitalSettingsSchema = z.object({
   sessionHours: z.number().int().min(1).max(24 * 14),
   dedupWindowSeconds: z.number().int().min(0).max(86_400),
   noScreenAlertAfterSeconds: z.number().int().min(30).max(86_400),
+  /** IANA zone for schedules; absent: the server's CLARION_TIMEZONE. */
+  timezone: timezoneSchema.optional(),
 });
 export type HospitalSettings = z.infer<typeof hospitalSettingsSchema>;
 
@@ -51,12 +77,14 @@ export function deepMerge(base: Record<string, unknown>, patch: Record<string, u
 
 /**
  * The input of hospitals.updateSettings: any subset of the settings, nested objects partial too.
- * Strict, so a misspelt key is an error rather than silently ignored. `ackTimeoutSeconds: null`
- * removes the acknowledgement timeout (the only optional field).
+ * Strict, so a misspelt key is an error rather than silently ignored. `null` removes an
+ * optional field (ackTimeoutSeconds, targets, timezone).
  */
 const levelPolicyPatch = z.strictObject({
   levelTimeoutsSeconds: levelPolicy.shape.levelTimeoutsSeconds.optional(),
   ackTimeoutSeconds: z.number().int().min(1).max(86_400).nullable().optional(),
+  /** Replaces the whole list; null removes it (back to screens only). */
+  targets: levelTargets.nullable().optional(),
 });
 export const hospitalSettingsPatchSchema = z.strictObject({
   escalation: z
@@ -66,6 +94,7 @@ export const hospitalSettingsPatchSchema = z.strictObject({
   sessionHours: hospitalSettingsSchema.shape.sessionHours.optional(),
   dedupWindowSeconds: hospitalSettingsSchema.shape.dedupWindowSeconds.optional(),
   noScreenAlertAfterSeconds: hospitalSettingsSchema.shape.noScreenAlertAfterSeconds.optional(),
+  timezone: timezoneSchema.nullable().optional(),
 });
 export type HospitalSettingsPatch = z.infer<typeof hospitalSettingsPatchSchema>;
 
