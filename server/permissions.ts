@@ -77,9 +77,13 @@ export interface Actor {
  * Record-dependent rules. Callers have already loaded the record scoped to the actor's hospital,
  * so a record of another hospital never gets here (it was NOT_FOUND).
  */
-export function checkPermission(actor: Actor, permission: Permission, resource?: { createdBy?: string | null }): void {
+export function checkPermission(actor: Actor, permission: Permission, resource?: { createdBy?: string | null; departmentId?: string; chargeUserId?: string | null }): void {
   if (permission === 'alert.cancelOwn' && can(actor.role, 'alert.cancelAny')) return;
   if (!can(actor.role, permission)) throw forbidden();
+  // A nurse sets assignments only in her own department, and only while she is its current charge nurse.
+  if (permission === 'assignment.manage' && actor.role === 'nurse' && !(resource?.departmentId && resource.departmentId === actor.departmentId && resource.chargeUserId === actor.id)) {
+    throw forbidden('Only the department’s charge nurse may set its assignments');
+  }
   if (permission === 'alert.cancelOwn' && resource && resource.createdBy !== actor.id) {
     throw forbidden('You may cancel only alerts you raised');
   }

@@ -1,5 +1,6 @@
 import { accountsRouter } from './accounts/router.js';
 import { alertsRouter } from './alerts/router.js';
+import { assignmentsRouter } from './assignments/router.js';
 import { auditRouter } from './audit/router.js';
 import { authRouter } from './auth/router.js';
 import { healthRouter } from './health/router.js';
@@ -15,6 +16,7 @@ export const appRouter = router({
   audit: auditRouter,
   alerts: alertsRouter,
   accounts: accountsRouter,
+  assignments: assignmentsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -25,7 +25,30 @@ export async function getHospital(db: Tx, hospitalId: string): Promise<Hospital>
   return { ...row, settings: readSettings(row.settings) };
 }
 
-const departmentColumns = { id: departments.id, code: departments.code, name: departments.name, isActive: departments.isActive };
+const departmentColumns = { id: departments.id, code: departments.code, name: departments.name, isActive: departments.isActive, rooms: departments.rooms };
+
+/**
+ * A room belongs to one department of a hospital, or "assigned, room 312" could name two places.
+ * Compared case-insensitively, as alerts match rooms. The advisory lock serialises room edits of
+ * one hospital so two concurrent edits cannot both take the same room (a record lock: taken
+ * before the audit row's hospital lock, DESIGN.md "Deadlocks are bugs").
+ */
+async function ensureRoomsFree(tx: Tx, hospitalId: string, rooms: string[], exceptId?: string): Promise<void> {
+  if (rooms.length === 0) return;
+  await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${`department-rooms:${hospitalId}`}))`);
+  const lowered = rooms.map((r) => r.toLowerCase());
+  const { rows } = await tx.execute<{ room: string; code: string }>(sql`
+    SELECT r AS room, d.code FROM ${departments} d, unnest(d.rooms) r
+    WHERE d.hospital_id = ${hospitalId} AND (${exceptId ?? null}::text IS NULL OR d.id <> ${exceptId ?? null})
+      AND lower(r) = ANY(${sql.param(lowered)}::text[])
+    ORDER BY d.code, r LIMIT 5`);
+  if (rows.length) {
+    const taken = rows.map((r) => `Room ${r.room} is already in ${r.code}`);
+    throw badRequest(taken.join('; '), { rooms: taken });
+  }
+}
+
+const sameValue = (a: unknown, b: unknown) => (Array.isArray(a) && Array.isArray(b) ? a.length === b.length && a.every((x, i) => x === b[i]) : a === b);
 
 /** Every department of the hospital, inactive ones included (history and users still point at them). */
 export function listDepartments(db: Tx, hospitalId: string): Promise<Department[]> {
@@ -53,12 +76,38 @@ export async function updateSettings(deps: AppDeps, audit: AuditContext, hospita
       throw badRequest('These settings are not valid', fieldErrors);
     }
     const after = parsed.data;
+    const refErrors = await targetReferenceErrors(tx, hospitalId, after);
+    if (Object.keys(refErrors).length) throw badRequest('These settings are not valid', refErrors);
     const changed = changedSettingKeys(before, after);
     if (changed.length === 0) return after;
     await tx.update(hospitals).set({ settings: after, updatedAt: sql`now()` }).where(eq(hospitals.id, hospitalId));
     await logAuditEvent(tx, audit, { action: 'hospital.settings_updated', resource: 'hospital', resourceId: hospitalId, metadata: { changed, patch } });
     return after;
   });
+}
+
+/**
+ * Escalation targets that name a user or a schedule must name this hospital's active ones (the
+ * trigger in migration 0012 is the database's half; this gives the form its field errors).
+ */
+async function targetReferenceErrors(tx: Tx, hospitalId: string, settings: HospitalSettings): Promise<Record<string, string[]>> {
+  const errors: Record<string, string[]> = {};
+  for (const [priority, policy] of Object.entries(settings.escalation)) {
+    for (const [level, targets] of (policy.targets ?? []).entries()) {
+      for (const [i, t] of targets.entries()) {
+        const key = `escalation.${priority}.targets.${level}.${i}`;
+        if (t.kind === 'user') {
+          const { rows } = await tx.execute(sql`SELECT 1 FROM users WHERE id = ${t.userId} AND hospital_id = ${hospitalId} AND is_active`);
+          if (!rows.length) errors[key] = ['No active user of this hospital has this id'];
+        }
+        if (t.kind === 'schedule') {
+          const { rows } = await tx.execute(sql`SELECT 1 FROM schedules WHERE id = ${t.scheduleId} AND hospital_id = ${hospitalId} AND is_active`);
+          if (!rows.length) errors[key] = ['No active schedule of this hospital has this id'];
+        }
+      }
+    }
+  }
+  return errors;
 }
 
 const duplicateCode = (code: string) => {
@@ -100,9 +149,11 @@ export async function createDepartment(deps: AppDeps, audit: AuditContext, hospi
     deps.db
       .transaction(async (tx) => {
         await ensureCodeFree(tx, hospitalId, input.code);
-        const [dept] = await tx.insert(departments).values({ hospitalId, code: input.code, name: input.name }).returning(departmentColumns);
+        const rooms = input.rooms ?? [];
+        await ensureRoomsFree(tx, hospitalId, rooms);
+        const [dept] = await tx.insert(departments).values({ hospitalId, code: input.code, name: input.name, rooms }).returning(departmentColumns);
         const created = dept as Department;
-        await logAuditEvent(tx, audit, { action: 'department.created', resource: 'department', resourceId: created.id, metadata: { code: created.code, name: created.name } });
+        await logAuditEvent(tx, audit, { action: 'department.created', resource: 'department', resourceId: created.id, metadata: { code: created.code, name: created.name, rooms: created.rooms } });
         return created;
       })
       .catch(rethrowCodeRace(input.code)),
@@ -122,11 +173,12 @@ export async function updateDepartment(deps: AppDeps, audit: AuditContext, hospi
         if (!current) throw notFound('Department');
         const changes = Object.fromEntries(
           (Object.keys(fields) as (keyof typeof fields)[])
-            .filter((k) => fields[k] !== undefined && fields[k] !== current[k])
+            .filter((k) => fields[k] !== undefined && !sameValue(fields[k], current[k]))
             .map((k) => [k, { from: current[k], to: fields[k] }]),
         ) as Record<string, { from: unknown; to: unknown }>;
         if (Object.keys(changes).length === 0) return current;
         if (changes.code) await ensureCodeFree(tx, hospitalId, fields.code as string, id);
+        if (changes.rooms) await ensureRoomsFree(tx, hospitalId, fields.rooms as string[], id);
         const patch = Object.fromEntries(Object.entries(changes).map(([k, v]) => [k, v.to]));
         const [updated] = await tx
           .update(departments)

@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { AlertDeps } from '../alerts/change.js';
 import { acknowledgeAlert, cancelAlert, createAlert, declineAlert, resolveAlert } from '../alerts/service.js';
 import type { AuditContext } from '../audit/log.js';
@@ -18,10 +18,13 @@ export const devHospitals = [
   { slug: 'riverside', name: 'Riverside Hospital', address: '20 River Road', phone: '+1 555 0200' },
 ] as const;
 
+const roomRange = (prefix: string, from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `${prefix}${from + i}`);
+
+/** Rooms per department (the charge nurse assigns them; alerts' rooms match them). */
 export const devDepartments = [
-  { code: 'ER', name: 'Emergency' },
-  { code: 'ICU', name: 'Intensive Care' },
-  { code: 'CARD', name: 'Cardiology' },
+  { code: 'ER', name: 'Emergency', rooms: roomRange('E', 1, 12) },
+  { code: 'ICU', name: 'Intensive Care', rooms: roomRange('', 301, 312) },
+  { code: 'CARD', name: 'Cardiology', rooms: roomRange('', 401, 410) },
 ] as const;
 
 export const devAccounts: { local: string; name: string; role: Role; department?: string }[] = [
@@ -120,7 +123,12 @@ async function seedPeople(tx: Tx, h: (typeof devHospitals)[number], passwordHash
   }
   const dept: Record<string, string> = {};
   for (const d of devDepartments) {
-    await tx.insert(departments).values({ hospitalId, ...d }).onConflictDoNothing();
+    await tx.insert(departments).values({ hospitalId, ...d, rooms: [...d.rooms] }).onConflictDoNothing();
+    // Databases seeded before departments had rooms get them once; rooms an admin set are left alone.
+    await tx
+      .update(departments)
+      .set({ rooms: [...d.rooms] })
+      .where(and(eq(departments.hospitalId, hospitalId), eq(departments.code, d.code), sql`${departments.rooms} = '{}'::text[]`));
     const [row] = await tx
       .select({ id: departments.id })
       .from(departments)

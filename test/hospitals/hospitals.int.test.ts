@@ -33,7 +33,7 @@ describe('hospitals.getCurrent and hospitals.getDepartments', () => {
     const depts = await f.nurse.hospitals.getDepartments.query();
     expect(depts.map((d) => d.code).sort()).toEqual(['CARD', 'ER', 'ICU']);
     expect(depts.every((d) => Object.values(f.t.hospital.general.departments).includes(d.id))).toBe(true);
-    expect(depts[0] && Object.keys(depts[0]).sort()).toEqual(['code', 'id', 'isActive', 'name']);
+    expect(depts[0] && Object.keys(depts[0]).sort()).toEqual(['code', 'id', 'isActive', 'name', 'rooms']);
   });
 
   it('refuses callers without a session', async () => {
@@ -114,7 +114,7 @@ describe('hospitals.createDepartment and hospitals.updateDepartment', () => {
   it('renames, recodes and deactivates a department; an inactive one takes no new users', async () => {
     const dept = await f.admin.hospitals.createDepartment.mutate({ code: 'TMP', name: 'Temporary' });
     const renamed = await f.admin.hospitals.updateDepartment.mutate({ id: dept.id, name: 'Temporary Ward', code: 'tmp2' });
-    expect(renamed).toEqual({ id: dept.id, code: 'TMP2', name: 'Temporary Ward', isActive: true });
+    expect(renamed).toEqual({ id: dept.id, code: 'TMP2', name: 'Temporary Ward', isActive: true, rooms: [] });
     const off = await f.admin.hospitals.updateDepartment.mutate({ id: dept.id, isActive: false });
     expect(off.isActive).toBe(false);
     const rows = await auditOf(f, 'department.updated', dept.id);
@@ -124,6 +124,46 @@ describe('hospitals.createDepartment and hospitals.updateDepartment', () => {
     expect(err.fieldErrors?.departmentId?.[0]).toMatch(/inactive/);
     expect((await f.admin.hospitals.updateDepartment.mutate({ id: dept.id, isActive: true })).isActive).toBe(true);
     expect((await trpcError(f.admin.hospitals.updateDepartment.mutate({ id: dept.id, code: 'ICU' }))).code).toBe('CONFLICT');
+  });
+
+  it('keeps department rooms: trimmed, listed by getDepartments, audited, one department per room', async () => {
+    const dept = await f.admin.hospitals.createDepartment.mutate({ code: 'WARD5', name: 'Ward Five', rooms: [' 501 ', '502'] });
+    expect(dept.rooms).toEqual(['501', '502']);
+    expect((await auditOf(f, 'department.created', dept.id))[0]?.metadata).toMatchObject({ rooms: ['501', '502'] });
+    const updated = await f.admin.hospitals.updateDepartment.mutate({ id: dept.id, rooms: ['501', '502', '503'] });
+    expect(updated.rooms).toEqual(['501', '502', '503']);
+    expect((await f.nurse.hospitals.getDepartments.query()).find((d) => d.id === dept.id)?.rooms).toEqual(['501', '502', '503']);
+    const rows = await auditOf(f, 'department.updated', dept.id);
+    expect(rows.at(-1)?.metadata).toMatchObject({ changed: ['rooms'], changes: { rooms: { from: ['501', '502'], to: ['501', '502', '503'] } } });
+    // The same list again changes nothing and writes nothing.
+    const before = await counts(f);
+    await f.admin.hospitals.updateDepartment.mutate({ id: dept.id, rooms: ['501', '502', '503'] });
+    expect(await counts(f)).toEqual(before);
+
+    // A room another department of the hospital lists (any case) is refused, on create and on update.
+    const seeded = (await f.admin.hospitals.getDepartments.query()).find((d) => d.code === 'ICU');
+    const icuRoom = seeded?.rooms[0] as string;
+    expect(icuRoom).toBeDefined();
+    const taken = await trpcError(f.admin.hospitals.updateDepartment.mutate({ id: dept.id, rooms: ['501', icuRoom.toLowerCase()] }));
+    expect(taken.code).toBe('BAD_REQUEST');
+    expect(taken.fieldErrors?.rooms?.[0]).toMatch(new RegExp(`Room ${icuRoom} is already in ICU`));
+    const takenNew = await trpcError(f.admin.hospitals.createDepartment.mutate({ code: 'WARD6', name: 'Ward Six', rooms: ['503'] }));
+    expect(takenNew.fieldErrors?.rooms?.[0]).toMatch(/Room 503 is already in WARD5/);
+    // Another hospital may number its rooms the same way.
+    const river = await f.riversideAdmin.hospitals.createDepartment.mutate({ code: 'WARD5', name: 'Ward Five', rooms: ['501'] });
+    expect(river.rooms).toEqual(['501']);
+    expect(await counts(f)).toMatchObject({ departments: before.departments + 1, audit: before.audit + 1 });
+  });
+
+  it('refuses malformed rooms with a field error, writing nothing', async () => {
+    const before = await counts(f);
+    const er = f.t.hospital.general.departments.ER;
+    for (const rooms of [[''], ['   '], ['x'.repeat(17)], ['7', '7'], ['A1', 'a1'], Array.from({ length: 201 }, (_, i) => `R${i}`), ['bad\u0007']]) {
+      const err = await trpcError(f.admin.hospitals.updateDepartment.mutate({ id: er, rooms }));
+      expect(err.code).toBe('BAD_REQUEST');
+      expect(Object.keys(err.fieldErrors ?? {})).toEqual(['rooms']);
+    }
+    expect(await counts(f)).toEqual(before);
   });
 
   it('answers NOT_FOUND for another hospital’s department', async () => {

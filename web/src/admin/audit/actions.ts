@@ -1,6 +1,6 @@
 /**
  * The audit actions Clarion writes (server/alerts/change.ts and the raise functions, server/auth,
- * server/accounts, server/users, server/hospitals, server/audit, server/exports), grouped for the
+ * server/accounts, server/users, server/hospitals, server/assignments, server/audit, server/exports), grouped for the
  * audit log's action filter. An action missing here can still be typed in the "Other action" field.
  */
 export const auditActionGroups: [string, string[]][] = [
@@ -9,6 +9,7 @@ export const auditActionGroups: [string, string[]][] = [
   ['Accounts', ['account.setup_link_issued', 'account.setup_link_emailed', 'account.setup_link_refused', 'account.setup_completed', 'account.admin_reset']],
   ['Users', ['user.created', 'user.bulk_created', 'user.updated', 'user.role_changed', 'user.deactivated', 'user.reactivated', 'user.unlocked', 'user.viewed']],
   ['Hospital', ['hospital.created', 'hospital.settings_updated', 'department.created', 'department.updated']],
+  ['People', ['assignment.set']],
   ['Audit', ['audit.view', 'audit.report_generated', 'audit.export_requested', 'audit.export_downloaded', 'access.denied']],
 ];
 
