@@ -127,9 +127,10 @@ async function roomsElsewhere(tx: Tx, hospitalId: string, exceptId: string): Pro
 
 /**
  * assignments.set: replaces the department's current list in one transaction (the old entries are
- * kept, marked replaced, for the record) and audits the change with counts only.
+ * kept, marked replaced, for the record) and audits the change with counts only. Needs only the
+ * pool, so the development seed can call it with a head doctor's Actor to give ICU and ER a shift.
  */
-export async function setAssignments(deps: AppDeps, actor: Actor, audit: AuditContext, input: SetAssignmentsInput): Promise<CurrentAssignments> {
+export async function setAssignments(deps: Pick<AppDeps, 'db'>, actor: Actor, audit: AuditContext, input: SetAssignmentsInput): Promise<CurrentAssignments> {
   const hospitalId = actor.hospitalId;
   return deps.db
     .transaction(async (tx) => {
