@@ -5,6 +5,7 @@ import { auditRouter } from './audit/router.js';
 import { authRouter } from './auth/router.js';
 import { healthRouter } from './health/router.js';
 import { hospitalsRouter } from './hospitals/router.js';
+import { schedulesRouter } from './schedules/router.js';
 import { router } from './trpc/trpc.js';
 import { usersRouter } from './users/router.js';
 
@@ -16,6 +17,7 @@ export const appRouter = router({
   audit: auditRouter,
   alerts: alertsRouter,
   accounts: accountsRouter,
+  schedules: schedulesRouter,
   assignments: assignmentsRouter,
 });
 
