@@ -10,6 +10,7 @@ export const auditActionGroups: [string, string[]][] = [
   ['Users', ['user.created', 'user.bulk_created', 'user.updated', 'user.role_changed', 'user.deactivated', 'user.reactivated', 'user.unlocked', 'user.viewed']],
   ['Hospital', ['hospital.created', 'hospital.settings_updated', 'department.created', 'department.updated']],
   ['People', ['assignment.set']],
+  ['Schedules', ['schedule.created', 'schedule.updated', 'schedule.override_added', 'schedule.override_removed']],
   ['Audit', ['audit.view', 'audit.report_generated', 'audit.export_requested', 'audit.export_downloaded', 'access.denied']],
 ];
 
