@@ -75,6 +75,8 @@ async function riversideFingerprint(hospitalId: string): Promise<string> {
             (SELECT json_agg(d ORDER BY id) FROM departments d WHERE hospital_id = $1)::text AS d,
             (SELECT json_agg(json_build_array(u.id, u.role, u.is_active, u.department_id, u.email, u.name, u.password_hash) ORDER BY id) FROM users u WHERE hospital_id = $1)::text AS u,
             (SELECT json_agg(json_build_array(a.id, a.status, a.version, a.escalation_level, a.title) ORDER BY id) FROM alerts a WHERE hospital_id = $1)::text AS a,
+            (SELECT json_agg(json_build_array(s.id, s.name, s.is_active, s.starts_at, s.shift_hours) ORDER BY id) FROM schedules s WHERE hospital_id = $1)::text AS sc,
+            (SELECT json_agg(json_build_array(o.id, o.user_id, o.starts_at, o.ends_at) ORDER BY id) FROM schedule_overrides o WHERE hospital_id = $1)::text AS so,
             (SELECT count(*) FROM audit_logs WHERE hospital_id = $1) AS l,
             (SELECT count(*) FROM alert_events WHERE hospital_id = $1) AS e,
             (SELECT count(*) FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.hospital_id = $1 AND s.revoked_at IS NOT NULL) AS r`,
@@ -93,6 +95,8 @@ beforeAll(async () => {
   const alert = await operator.alerts.create.mutate({ title: SECRET_TITLE, priority: 'high', alertType: 'other', departmentId: riverside.departments.ICU, roomNumber: '7' } as never);
   const admin = clientFor(server, await t.token('riverside', 'admin'));
   const exp = await admin.audit.exportLogs.mutate({ format: 'csv' } as never);
+  const schedule = await admin.schedules.create.mutate({ name: 'Riverside on call', rotation: { participants: [t.user('riverside', 'doctor.icu').id], startsAt: new Date().toISOString(), shiftHours: 24 } } as never);
+  const cover = await admin.schedules.addOverride.mutate({ scheduleId: (schedule as { id: string }).id, userId: t.user('riverside', 'admin').id, from: new Date().toISOString(), to: new Date(Date.now() + 86_400_000).toISOString() } as never);
   const { rows: users } = await env.deps.pool.query<{ id: string; email: string }>('SELECT id, email FROM users WHERE hospital_id = $1', [riverside.id]);
   const { rows: logs } = await env.deps.pool.query<{ id: string }>('SELECT id FROM audit_logs WHERE hospital_id = $1 LIMIT 2', [riverside.id]);
   const { rows: alertRows } = await env.deps.pool.query<{ id: string }>('SELECT id FROM alerts WHERE hospital_id = $1 ORDER BY id LIMIT 3', [riverside.id]);
@@ -103,6 +107,8 @@ beforeAll(async () => {
     (alert as { id: string }).id,
     ...alertRows.map((r) => r.id),
     (exp as { id: string }).id,
+    (schedule as { id: string }).id,
+    (cover as { id: string }).id,
     t.user('riverside', 'admin').id,
     t.user('riverside', 'nurse.icu').id,
     ...logs.map((r) => r.id),
