@@ -82,7 +82,7 @@ async function onCallOf(db: Tx, hospitalId: string, s: ScheduleRow, at: Date, fa
  */
 export async function onCallAt(db: Tx, hospitalId: string, scheduleId: string, at: Date, fallbackTimezone: string): Promise<{ scheduleName: string; userIds: string[]; until: Date | null } | null> {
   const [s] = await loadSchedules(db, hospitalId, scheduleId);
-  if (!s || !s.isActive) return null;
+  if (!s?.isActive) return null;
   return { scheduleName: s.name, ...(await onCallOf(db, hospitalId, s, at, fallbackTimezone)) };
 }
 

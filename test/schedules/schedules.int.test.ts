@@ -155,3 +155,24 @@ describe('overrides', () => {
     expect(await scheduleCount()).toEqual(before);
   });
 });
+
+describe('time zones', () => {
+  it('a schedule without its own zone follows settings.timezone, else CLARION_TIMEZONE', async () => {
+    const { doc } = ids();
+    const { id } = await f.admin.schedules.create.mutate({ name: 'Zone follower', rotation: { participants: [doc], startsAt: '2026-03-27T06:00:00Z', shiftHours: 24 } });
+    const zoneOf = async () => (await f.nurse.schedules.list.query()).find((s) => s.id === id)?.effectiveTimezone;
+    expect(await zoneOf()).toBe(f.env.deps.config.defaultTimezone);
+    await f.admin.hospitals.updateSettings.mutate({ timezone: 'Europe/Berlin' });
+    expect(await zoneOf()).toBe('Europe/Berlin');
+    // Through the API: 07:00 Berlin handovers across the spring-forward night (05:00 UTC after it).
+    expect(await f.nurse.schedules.onCall.query({ scheduleId: id, at: '2026-03-29T04:30:00Z' })).toEqual({ userIds: [doc], until: '2026-03-29T05:00:00.000Z' });
+    await f.admin.schedules.update.mutate({ scheduleId: id, timezone: 'UTC' });
+    expect(await f.nurse.schedules.onCall.query({ scheduleId: id, at: '2026-03-29T04:30:00Z' })).toEqual({ userIds: [doc], until: '2026-03-29T06:00:00.000Z' });
+    await f.admin.schedules.update.mutate({ scheduleId: id, timezone: null });
+    expect(await zoneOf()).toBe('Europe/Berlin');
+    // The pager's fallback is used when the schedule has no zone of its own.
+    expect((await onCallAt(f.env.deps.db, f.t.hospital.general.id, id, new Date('2026-03-29T04:30:00Z'), 'Europe/Berlin'))?.until).toEqual(new Date('2026-03-29T05:00:00Z'));
+    expect((await onCallAt(f.env.deps.db, f.t.hospital.general.id, id, new Date('2026-03-29T04:30:00Z'), 'UTC'))?.until).toEqual(new Date('2026-03-29T06:00:00Z'));
+    await f.admin.hospitals.updateSettings.mutate({ timezone: null });
+  });
+});
