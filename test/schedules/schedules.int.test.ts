@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { onCallAt, scheduleExists } from '../../server/schedules/service.js';
 import { clientFor } from '../support/server.js';
-import { auditOf, type Fixture, setup, trpcError } from '../users/helpers.js';
+import { auditOf, type Fixture, freshUser, setup, trpcError } from '../users/helpers.js';
 
 let f: Fixture;
 let head: ReturnType<typeof clientFor>;
@@ -60,6 +60,8 @@ describe('schedules.create, list, onCall, timeline', () => {
   });
 
   it('refuses bad input with field errors and writes nothing', async () => {
+    const inactive = await freshUser(f, { role: 'doctor' });
+    await f.env.deps.db.execute(sql`UPDATE users SET is_active = false WHERE id = ${inactive.id}`);
     const before = await scheduleCount();
     const { doc } = ids();
     const rotation = { participants: [doc], startsAt: at(0), shiftHours: 24 };
@@ -68,6 +70,8 @@ describe('schedules.create, list, onCall, timeline', () => {
       { name: 'B', rotation: { ...rotation, shiftHours: 0 } },
       { name: 'C', timezone: 'Mars/Olympus', rotation },
       { name: 'D', rotation: { ...rotation, participants: [f.t.user('riverside', 'doctor.icu').id] } },
+      { name: 'E', rotation: { ...rotation, participants: [doc, inactive.id] } },
+      { name: ' ', rotation },
     ];
     for (const input of cases) {
       const e = await trpcError(f.admin.schedules.create.mutate(input));
