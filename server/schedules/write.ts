@@ -1,9 +1,10 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { type AuditContext, logAuditEvent } from '../audit/log.js';
 import type { Tx } from '../db/client.js';
-import { scheduleOverrides, scheduleParticipants, schedules, users } from '../db/schema.js';
+import { hospitals, scheduleOverrides, scheduleParticipants, schedules, users } from '../db/schema.js';
 import type { AppDeps } from '../deps.js';
 import { AppError, badRequest, forbidden, notFound } from '../errors.js';
+import { readSettings } from '../hospitals/settings.js';
 import { can, type Role } from '../permissions.js';
 import type { AddOverrideInput, CreateScheduleInput, ScheduleOverride, UpdateScheduleInput } from './schemas.js';
 import { loadSchedule } from './service.js';
@@ -61,6 +62,21 @@ export async function createSchedule(deps: AppDeps, audit: AuditContext, caller:
     .catch(rethrowNameRace);
 }
 
+/**
+ * A schedule that an escalation level pages cannot be deactivated: that level would silently call
+ * nobody. The settings are changed first (the settings screen names the level).
+ */
+async function ensureNotATarget(tx: Tx, hospitalId: string, scheduleId: string): Promise<void> {
+  const [h] = await tx.select({ settings: hospitals.settings }).from(hospitals).where(eq(hospitals.id, hospitalId));
+  const used = Object.entries(readSettings(h?.settings).escalation).flatMap(([priority, policy]) =>
+    (policy.targets ?? []).flatMap((targets, level) => (targets.some((t) => t.kind === 'schedule' && t.scheduleId === scheduleId) ? [`${priority} level ${level}`] : [])),
+  );
+  if (used.length) {
+    const message = `Escalation pages this schedule (${used.join(', ')}): change the escalation settings first`;
+    throw new AppError('CONFLICT', message, { isActive: [message] });
+  }
+}
+
 export async function updateSchedule(deps: AppDeps, audit: AuditContext, caller: Caller, input: UpdateScheduleInput): Promise<{ id: string }> {
   const { scheduleId, ...fields } = input;
   return deps.db
@@ -78,6 +94,7 @@ export async function updateSchedule(deps: AppDeps, audit: AuditContext, caller:
       if (r && JSON.stringify({ ...r, startsAt: new Date(r.startsAt).toISOString() }) !== JSON.stringify(before)) changes.rotation = { from: before, to: r };
       if (!Object.keys(changes).length) return { id: scheduleId };
       if (changes.name) await ensureNameFree(tx, caller.hospitalId, fields.name as string, scheduleId);
+      if (changes.isActive && !fields.isActive) await ensureNotATarget(tx, caller.hospitalId, scheduleId);
       if (changes.rotation && r) {
         await ensureActiveUsers(tx, caller.hospitalId, r.participants, 'rotation.participants');
         await writeParticipants(tx, caller.hospitalId, scheduleId, r.participants);

@@ -107,8 +107,16 @@ describe('schedules.update', () => {
     await f.admin.schedules.update.mutate({ scheduleId: id, isActive: false });
     expect(await f.nurse.schedules.onCall.query({ scheduleId: id })).toEqual({ userIds: [], until: null });
     expect(await onCallAt(f.env.deps.db, f.t.hospital.general.id, id, new Date(), 'UTC')).toBeNull();
+    await f.admin.schedules.update.mutate({ scheduleId: id, isActive: true });
+    // Named as an escalation target: deactivating it would leave that level calling nobody.
+    await f.admin.hospitals.updateSettings.mutate({ escalation: { high: { targets: [[{ kind: 'department' }], [{ kind: 'schedule', scheduleId: id }]] } } });
+    const inUse = await trpcError(f.admin.schedules.update.mutate({ scheduleId: id, isActive: false }));
+    expect(inUse.code).toBe('CONFLICT');
+    expect(inUse.fieldErrors?.isActive?.[0]).toContain('high level 1');
+    await f.admin.hospitals.updateSettings.mutate({ escalation: { high: { targets: [[{ kind: 'department' }]] } } });
+    await f.admin.schedules.update.mutate({ scheduleId: id, isActive: false });
     const rows = await auditOf(f, 'schedule.updated', id);
-    expect(rows.map((r) => r.metadata?.changed)).toEqual([['rotation'], ['isActive']]);
+    expect(rows.map((r) => r.metadata?.changed)).toEqual([['rotation'], ['isActive'], ['isActive'], ['isActive']]);
     const e = await trpcError(f.admin.schedules.update.mutate({ scheduleId: id, rotation: { participants: [f.t.user('riverside', 'admin').id], startsAt: at(0), shiftHours: 12 } }));
     expect(e.code).toBe('BAD_REQUEST');
     expect(e.fieldErrors).toHaveProperty(['rotation.participants']);
