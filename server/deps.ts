@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { AlertTimers } from './alerts/change.js';
+import type { AlertPager, AlertTimers } from './alerts/change.js';
 import { SessionCache } from './auth/session-cache.js';
 import type { Config } from './config.js';
 import { createDatabase, createPool, type Database, watchPool } from './db/client.js';
@@ -8,6 +8,7 @@ import type { Logger } from './logger.js';
 import { AppMetrics } from './metrics.js';
 import { createQueues, type Queues } from './jobs/queues.js';
 import { createAlertTimers } from './jobs/timers.js';
+import { alertPager } from './paging/pager.js';
 import { createFastFailRedis, type Redis } from './redis.js';
 
 /**
@@ -25,6 +26,8 @@ export interface AppDeps {
   queues: Queues;
   /** Schedules an alert's escalation and expiry timers after each change. */
   timers: AlertTimers;
+  /** Pages people when an alert is raised or reaches a level (people issue). */
+  pager: AlertPager;
   metrics: AppMetrics;
   /** Sessions resolved in the last second, dropped by control messages (server/auth/session-cache.ts). */
   sessionCache: SessionCache;
@@ -47,7 +50,7 @@ export function createDeps(config: Config, log: Logger): AppDeps {
   });
   metrics.watchPool(pool);
   metrics.watchQueues({ timers: queues.timers, exports: queues.exports, maintenance: queues.maintenance });
-  return { config, log, pool, db: createDatabase(pool, log), redis, queues, timers: createAlertTimers(queues, log), metrics, sessionCache: new SessionCache() };
+  return { config, log, pool, db: createDatabase(pool, log), redis, queues, timers: createAlertTimers(queues, log), pager: alertPager, metrics, sessionCache: new SessionCache() };
 }
 
 export async function closeDeps(deps: AppDeps): Promise<void> {

@@ -20,7 +20,12 @@ export interface AlertTimers {
   afterChange(alert: Alert): Promise<void>;
 }
 
-export type AlertDeps = Pick<AppDeps, 'db' | 'redis' | 'config' | 'log' | 'metrics'> & { timers?: AlertTimers };
+/** What pages people after a raise or a level reached (server/paging/pager.ts), plugged in by deps.ts. */
+export interface AlertPager {
+  afterCommit(deps: AlertDeps, result: ChangeResult): void;
+}
+
+export type AlertDeps = Pick<AppDeps, 'db' | 'redis' | 'config' | 'log' | 'metrics'> & { timers?: AlertTimers; pager?: AlertPager };
 
 /** A timestamp taken from Postgres's clock when the change commits: `afterNow` seconds after now(). */
 export type At = null | { afterNow: number };
@@ -172,9 +177,10 @@ async function writeChange(db: Database, payload: Record<string, unknown> & { ac
   return { alert, event };
 }
 
-/** Publish and reschedule after commit; neither may fail or block the caller. */
+/** Publish, reschedule and page after commit; none may fail or block the caller. */
 export function afterCommit(deps: AlertDeps, result: ChangeResult): void {
   publishEvent(deps, result.event);
+  deps.pager?.afterCommit(deps, result);
   deps.timers?.afterChange(result.alert).catch((err) => {
     deps.log.warn({ err: err instanceof Error ? err.message : err, alertId: result.alert.id }, 'timer not rescheduled; the sweeper will catch up');
   });

@@ -2,6 +2,7 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Tx } from '../db/client.js';
 import { alertReceipts, alerts, users } from '../db/schema.js';
 import type { AuthSession } from '../auth/sessions.js';
+import { recordPageReceipts } from './pages.js';
 import { alertScope, scopeWhere } from './visibility.js';
 
 /**
@@ -31,6 +32,8 @@ export async function reportReceipts(db: Tx, auth: AuthSession, receipts: { aler
       target: [alertReceipts.alertId, alertReceipts.sessionId],
       set: { seenAt: sql`coalesce(${alertReceipts.seenAt}, excluded.seen_at)` },
     });
+  const ok = visible.map((a) => a.id);
+  await recordPageReceipts(db, auth.user.id, ok.filter((id) => !seen.has(id)), ok.filter((id) => seen.has(id)));
   return { recorded: visible.length };
 }
 

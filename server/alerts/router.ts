@@ -15,6 +15,7 @@ import {
   getByIdOutput,
   listAlertsInput,
   listOutput,
+  myPagesOutput,
   onEventInput,
 } from './schemas.js';
 import {
@@ -30,6 +31,7 @@ import {
   listAlerts,
   resolveAlert,
 } from './service.js';
+import { myPages } from './pages.js';
 import { receiptSummary, reportReceipts } from './receipts.js';
 import { alertEventStream } from './subscription.js';
 
@@ -40,6 +42,9 @@ export const alertsRouter = router({
     .mutation(({ ctx, input }) => createAlert(ctx.deps, ctx.auth.user, auditContextOf(ctx), input)),
 
   getActive: protectedProcedure.output(getActiveOutput).query(({ ctx }) => getActiveAlerts(ctx.deps, ctx.auth.user)),
+
+  /** My alerts: the open alerts paged to me (people issue). */
+  myPages: protectedProcedure.output(myPagesOutput).query(({ ctx }) => myPages(ctx.deps.db, ctx.auth.user)),
 
   getById: protectedProcedure
     .input(alertIdInput)

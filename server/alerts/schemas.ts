@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { zId, zIso, zText } from '../common/schemas.js';
-import { alertEventTypes, alertStatuses, escalationReasons, priorities } from '../db/enums.js';
+import { alertEventTypes, alertStatuses, escalationReasons, pageResponses, priorities } from '../db/enums.js';
+import { targetKinds } from '../hospitals/settings.js';
 
 export const zPriority = z.enum(priorities);
 export const zAlertStatus = z.enum(alertStatuses);
@@ -134,10 +135,34 @@ export const lastEventIdSchema = z.string().regex(/^\d{1,18}$/, 'A decimal event
 export const onEventInput = z.object({ lastEventId: lastEventIdSchema.optional() }).optional();
 
 export const getActiveOutput = z.object({ alerts: z.array(alertSchema), lastEventId: z.string() });
+/** One person paged for one level (people issue): why they were chosen, and what became of it. */
+export const pageSchema = z.object({
+  userId: z.string(),
+  userName: z.string(),
+  level: z.number().int(),
+  /** The target kind that found them: assigned, charge, department, schedule, role, user. */
+  target: z.enum(targetKinds),
+  /** The console's words for why: "assigned, room 312", "on call: Head doctors". */
+  reason: z.string(),
+  pagedAt: zIso,
+  deliveredAt: zIso.nullable(),
+  readAt: zIso.nullable(),
+  respondedAt: zIso.nullable(),
+  response: z.enum(pageResponses).nullable(),
+});
+export type Page = z.infer<typeof pageSchema>;
+
 export const getByIdOutput = z.object({
   alert: alertSchema,
   events: z.array(alertEventSchema),
   escalations: z.array(escalationSchema),
   receipts: z.array(receiptSchema),
+  pages: z.array(pageSchema),
+});
+
+/** My alerts: the open alerts paged to me, each with my latest page, and the event id they are current to. */
+export const myPagesOutput = z.object({
+  items: z.array(z.object({ alert: alertSchema, page: pageSchema })),
+  lastEventId: z.string(),
 });
 export const listOutput = z.object({ alerts: z.array(alertSchema), nextCursor: z.string().nullable() });

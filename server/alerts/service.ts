@@ -7,6 +7,7 @@ import { afterCommit, type AlertDeps } from './change.js';
 import { raiseAlert, raiseBatcher, raisePayload } from './create.js';
 import { latestEventId, toWireEvent } from './events.js';
 import { writeGate } from './gate.js';
+import { pagesOf } from './pages.js';
 import { receiptsOf } from './receipts.js';
 import { selectAlerts } from './queries.js';
 import type { Alert, AlertEvent, CreatedAlert, CreateAlertInput, ListAlertsInput } from './schemas.js';
@@ -52,10 +53,11 @@ export async function getAlertById(deps: Pick<AlertDeps, 'db'>, actor: Actor, al
   const scope = alertScope(actor);
   const [alert] = await selectAlerts(deps.db, and(eq(alerts.id, alertId), scopeWhere(scope, alerts)));
   if (!alert) throw notFound('Alert');
-  const [events, escalations, receipts] = await Promise.all([
+  const [events, escalations, receipts, pages] = await Promise.all([
     deps.db.select().from(alertEvents).where(eq(alertEvents.alertId, alertId)).orderBy(asc(alertEvents.id)).limit(1_000),
     deps.db.select().from(alertEscalations).where(eq(alertEscalations.alertId, alertId)).orderBy(asc(alertEscalations.escalatedAt)),
     receiptsOf(deps.db, alertId),
+    pagesOf(deps.db, alertId),
   ]);
   return {
     alert,
@@ -69,6 +71,7 @@ export async function getAlertById(deps: Pick<AlertDeps, 'db'>, actor: Actor, al
       escalatedAt: e.escalatedAt.toISOString(),
     })),
     receipts,
+    pages,
   };
 }
 

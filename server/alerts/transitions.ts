@@ -1,4 +1,5 @@
 import type { AuditContext } from '../audit/log.js';
+import type { escalationReasons } from '../db/enums.js';
 import { conflict, notFound } from '../errors.js';
 import { type Actor, checkPermission } from '../permissions.js';
 import { type AlertDeps, type At, type ChangeContext, type ChangeResult, type ChangeSet, type ChangeSpec, changeAlert, NOW } from './change.js';
@@ -8,7 +9,7 @@ import { type AlertScope, alertScope } from './visibility.js';
 
 const OPEN = ['active', 'acknowledged'] as const;
 const must = (r: ChangeResult | null): Alert => (r as ChangeResult).alert;
-export type EscalationReason = 'timeout' | 'manual' | 'no_response' | 'declined' | 'ack_timeout';
+export type EscalationReason = (typeof escalationReasons)[number];
 type Expect = { escalationLevel: number; version: number };
 /** `seconds` after the change commits, by Postgres's clock; null stays null. */
 const after = (seconds: number | null): At => (seconds === null ? null : { afterNow: seconds });

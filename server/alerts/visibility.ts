@@ -1,30 +1,35 @@
-import { and, eq, type SQL } from 'drizzle-orm';
+import { and, eq, or, type SQL, sql } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import { type Actor, can } from '../permissions.js';
 
 /**
- * The one answer to "which alerts and events may this user see?" (DESIGN.md, "Who sees what"):
- * operators, head doctors and admins see their whole hospital; nurses and doctors their own department.
- * getActive, getById, list, the replay and the live fan-out all use it.
+ * The one answer to "which alerts and events may this user see?" (DESIGN.md, "Who sees what" and
+ * "People, not only screens"): operators, head doctors and admins see their whole hospital; nurses and
+ * doctors their own department, and any alert paged to them (a float nurse paged for room 312, the
+ * on-call doctor from another unit). getActive, getById, list, the state changes, the replay and the
+ * live fan-out (server/realtime/hub.ts, which keeps the paged set in memory) all use it.
  */
 export interface AlertScope {
   hospitalId: string;
   /** null: the whole hospital. */
   departmentId: string | null;
+  /** With a department scope: the user whose pages widen it. */
+  pagedTo?: string | null;
 }
 
 export function alertScope(actor: Actor): AlertScope {
   if (can(actor.role, 'alert.viewHospital')) return { hospitalId: actor.hospitalId, departmentId: null };
-  // A clinician without a department sees nothing rather than everything.
-  return { hospitalId: actor.hospitalId, departmentId: actor.departmentId ?? '-' };
+  // A clinician without a department sees nothing rather than everything (but what is paged to them).
+  return { hospitalId: actor.hospitalId, departmentId: actor.departmentId ?? '-', pagedTo: actor.id };
 }
 
-export function scopeWhere(scope: AlertScope, cols: { hospitalId: PgColumn; departmentId: PgColumn }): SQL {
-  return scope.departmentId === null
-    ? eq(cols.hospitalId, scope.hospitalId)
-    : (and(eq(cols.hospitalId, scope.hospitalId), eq(cols.departmentId, scope.departmentId)) as SQL);
-}
+type Cols = { hospitalId: PgColumn; departmentId: PgColumn } & ({ alertId: PgColumn } | { id: PgColumn });
 
-export function inScope(scope: AlertScope, record: { hospitalId: string; departmentId: string }): boolean {
-  return record.hospitalId === scope.hospitalId && (scope.departmentId === null || scope.departmentId === record.departmentId);
+export function scopeWhere(scope: AlertScope, cols: Cols): SQL {
+  if (scope.departmentId === null) return eq(cols.hospitalId, scope.hospitalId);
+  const department = eq(cols.departmentId, scope.departmentId);
+  if (!scope.pagedTo) return and(eq(cols.hospitalId, scope.hospitalId), department) as SQL;
+  const alertId = 'alertId' in cols ? cols.alertId : cols.id;
+  const paged = sql`${alertId} IN (SELECT p.alert_id FROM alert_pages p WHERE p.user_id = ${scope.pagedTo})`;
+  return and(eq(cols.hospitalId, scope.hospitalId), or(department, paged)) as SQL;
 }

@@ -1,5 +1,6 @@
 import { TRPCError } from '@trpc/server';
 import { readHospitalEventsAfter, eventsChannel, latestEventId, toWireEvent } from '../alerts/events.js';
+import { openPagedAlerts } from '../alerts/pages.js';
 import type { AlertEvent } from '../alerts/schemas.js';
 import type { AlertScope } from '../alerts/visibility.js';
 import type pg from 'pg';
@@ -28,6 +29,10 @@ interface HospitalState {
   lastSeen: number;
   /** Subscribers by department id; '*' holds the whole-hospital ones. */
   byDepartment: Map<string, Set<LocalSubscriber>>;
+  /** Department-scoped subscribers by user: an alert paged to them reaches them from any department. */
+  byUser: Map<string, Set<LocalSubscriber>>;
+  /** Open alerts paged to people, learnt from `paged` events and from each paged user's registration. */
+  pagedTo: Map<string, Set<string>>;
   ready: Promise<void>;
   fetching: boolean;
   again: boolean;
@@ -120,7 +125,7 @@ export class EventHub {
     const h = sub.scope.hospitalId;
     let state = this.hospitals.get(h);
     if (!state) {
-      const fresh: HospitalState = { lastSeen: 0, byDepartment: new Map(), ready: Promise.resolve(), fetching: false, again: false };
+      const fresh: HospitalState = { lastSeen: 0, byDepartment: new Map(), byUser: new Map(), pagedTo: new Map(), ready: Promise.resolve(), fetching: false, again: false };
       this.subscriber.subscribe(eventsChannel(this.deps, h)).then(
         // Anything published before the subscription took effect is read now rather than on the tick.
         () => void this.catchUp(h),
@@ -136,8 +141,9 @@ export class EventHub {
     const set = state.byDepartment.get(key) ?? new Set<LocalSubscriber>();
     state.byDepartment.set(key, set);
     set.add(sub);
+    const paged = sub.scope.departmentId !== null && sub.scope.pagedTo ? this.watchPages(state, sub) : Promise.resolve();
     try {
-      await state.ready;
+      await Promise.all([state.ready, paged]);
     } catch (err) {
       this.unregister(sub);
       throw err;
@@ -152,6 +158,8 @@ export class EventHub {
     // Idempotent: a subscription whose register failed (and unregistered itself) unregisters again on its way out.
     if (!set?.delete(sub)) return;
     if (set.size === 0) state.byDepartment.delete(key);
+    const mine = state.byUser.get(sub.userId);
+    if (mine?.delete(sub) && mine.size === 0) state.byUser.delete(sub.userId);
     if (state.byDepartment.size === 0) {
       this.hospitals.delete(sub.scope.hospitalId);
       this.subscriber.unsubscribe(eventsChannel(this.deps, sub.scope.hospitalId)).catch(() => undefined);
@@ -192,6 +200,22 @@ export class EventHub {
     this.afterControl?.(msg);
   }
 
+  /**
+   * A department-scoped subscriber also sees the open alerts paged to its user (alerts/visibility.ts):
+   * index it by user and learn which open alerts those are. A page committed after this read arrives
+   * as a `paged` event past lastSeen, so between the two nothing is missed.
+   */
+  private async watchPages(state: HospitalState, sub: LocalSubscriber): Promise<void> {
+    const mine = state.byUser.get(sub.userId) ?? new Set<LocalSubscriber>();
+    state.byUser.set(sub.userId, mine);
+    mine.add(sub);
+    for (const alertId of await openPagedAlerts(this.db, sub.scope.hospitalId, sub.userId)) {
+      const users = state.pagedTo.get(alertId) ?? new Set<string>();
+      users.add(sub.userId);
+      state.pagedTo.set(alertId, users);
+    }
+  }
+
   /** One event to every local subscriber that may see it; metrics per event, not per socket. */
   private fanOut(state: HospitalState, row: EventRow): void {
     const event = toWireEvent(row);
@@ -203,11 +227,33 @@ export class EventHub {
       for (const s of set) s.deliver(event, encoded);
       delivered += set.size;
     }
+    delivered += this.fanOutPaged(state, row, event, encoded);
     state.lastSeen = row.id;
     if (!delivered) return;
     this.stats.delivered += delivered;
     this.deps.metrics.eventsDelivered.inc({ mode: 'live' }, delivered);
     this.deps.metrics.deliveryLatency.observe(Math.max(0, Date.now() - row.occurredAt.getTime()) / 1000);
+  }
+
+  /** The event to paged people whose own department is another; the set is dropped when the alert closes. */
+  private fanOutPaged(state: HospitalState, row: EventRow, event: AlertEvent, encoded: EncodedEvent): number {
+    if (row.type === 'paged') {
+      const users = state.pagedTo.get(row.alertId) ?? new Set<string>();
+      for (const id of (row.detail as { userIds?: string[] } | null)?.userIds ?? []) users.add(id);
+      state.pagedTo.set(row.alertId, users);
+    }
+    const users = state.pagedTo.get(row.alertId);
+    if (!users) return 0;
+    let delivered = 0;
+    for (const userId of users) {
+      for (const s of state.byUser.get(userId) ?? []) {
+        if (s.scope.departmentId === row.departmentId) continue;
+        s.deliver(event, encoded);
+        delivered++;
+      }
+    }
+    if (event.alert.status !== 'active' && event.alert.status !== 'acknowledged') state.pagedTo.delete(row.alertId);
+    return delivered;
   }
 
   private catchUpAll(): void {

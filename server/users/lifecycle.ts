@@ -7,6 +7,7 @@ import type { AppDeps } from '../deps.js';
 import { badRequest, conflict, forbidden } from '../errors.js';
 import { publishControl } from '../realtime/control.js';
 import { clinicalRoles, DEPARTMENT_REQUIRED, type UpdateRoleInput, type User } from './schemas.js';
+import { escalatePagesOf } from '../paging/repair.js';
 import { assignableDepartment, auditRefusal, type Caller, findUser, lockUser } from './shared.js';
 
 /**
@@ -48,6 +49,8 @@ export async function deactivateUser(deps: AppDeps, caller: Caller, id: string):
   });
   if (revoked.length) publishControl(deps, { type: 'sessions.revoked', sessionIds: revoked });
   publishControl(deps, { type: 'user.changed', userId: id, reason: 'deactivated' });
+  // Their open pages escalate on now rather than wait for a timer nobody will beat.
+  await escalatePagesOf(deps, hospitalId, id).catch((err: Error) => deps.log.warn({ err: err.message, userId: id }, 'open pages of a deactivated user not escalated; timers still will'));
   return user;
 }
 

@@ -7,6 +7,7 @@ import { alerts } from '../../server/db/schema.js';
 import type { AppDeps } from '../../server/deps.js';
 import { AppError } from '../../server/errors.js';
 import { requeueStuckExports } from '../../server/exports/requeue.js';
+import { pageMissedLevels } from '../../server/paging/repair.js';
 import type { Logger } from '../../server/logger.js';
 import { type Loop, startLoop } from '../loop.js';
 import { systemAudit } from './timers.js';
@@ -15,6 +16,8 @@ import { systemAudit } from './timers.js';
 // down). While Redis is down no timer can fire, so the sweeper acts at the deadline itself.
 const GRACE_SECONDS = 2;
 const BATCH = 200;
+/** The server pages right after its commit; the sweeper pages a level only once that has clearly not happened. */
+const PAGE_GRACE_SECONDS = 3;
 /** One sweeper at a time across every worker of this database (advisory locks are per database). */
 export const SWEEP_LOCK_KEY = 'clarion:sweeper';
 
@@ -70,10 +73,14 @@ export async function repairMissedTimers(deps: AppDeps, log: Logger) {
   );
   const reopened = await forEachDue(deps, alerts.ackDeadlineAt, sql`${alerts.status} = 'acknowledged'`, grace, (a) => reopenAfterAckTimeout(deps, a.hospitalId, a.id, a.version));
   const requeuedExports = await requeueStuckExports(deps).catch(() => 0);
-  const counts = { escalated: escalated.done, expired: expired.done, reopened: reopened.done, requeuedExports };
+  const paged = await pageMissedLevels(deps, PAGE_GRACE_SECONDS).catch((err: Error) => {
+    log.error({ err: err.message }, 'sweeper could not page missed levels');
+    return 0;
+  });
+  const counts = { escalated: escalated.done, expired: expired.done, reopened: reopened.done, paged, requeuedExports };
   const failed = escalated.failed + expired.failed + reopened.failed;
   if (failed) log.error({ ...counts, failed, firstError: escalated.firstError ?? expired.firstError ?? reopened.firstError }, 'sweeper could not repair some alerts');
-  if (counts.escalated || counts.expired || counts.reopened) log.warn({ ...counts, redis: deps.redis.status }, 'sweeper repaired missed timers');
+  if (counts.escalated || counts.expired || counts.reopened || counts.paged) log.warn({ ...counts, redis: deps.redis.status }, 'sweeper repaired missed timers');
   return { ...counts, failed };
 }
 
