@@ -9,6 +9,7 @@ import { alerts, departments, hospitals, users } from '../db/schema.js';
 import { closeDeps, createDeps } from '../deps.js';
 import { defaultHospitalSettings } from '../hospitals/settings.js';
 import { createLogger, type Logger } from '../logger.js';
+import { seedPeopleDemo } from './people.js';
 import type { Actor, Role } from '../permissions.js';
 
 export const DEV_PASSWORD = 'Clarion-dev-2026!';
@@ -82,7 +83,7 @@ const samples: { title: string; priority: 'critical' | 'high' | 'medium' | 'low'
  * through the alerts service, as real raises and responses do, so their rows, events, audit rows and
  * timers are the real ones. Never in production (demo accounts with a published password).
  */
-export async function seedDevelopment(deps: AlertDeps): Promise<SeedReport> {
+export async function seedDevelopment(deps: AlertDeps, opts: { chain?: boolean } = {}): Promise<SeedReport> {
   if (deps.config.isProduction) throw new Error('refusing to seed a production database (demo accounts with a published password)');
   const passwordHash = await hashPassword(DEV_PASSWORD);
   const report: SeedReport = { hospitals: 0, users: 0, alerts: 0 };
@@ -93,7 +94,11 @@ export async function seedDevelopment(deps: AlertDeps): Promise<SeedReport> {
     ? { ...deps, timers: { afterChange: (a) => track(pending, timers.afterChange(a)) } }
     : deps;
   for (const h of devHospitals) {
-    const people = await deps.db.transaction((tx) => seedPeople(tx, h, passwordHash, report));
+    const people = await deps.db.transaction(async (tx) => {
+      const p = await seedPeople(tx, h, passwordHash, report);
+      await seedPeopleDemo(tx, p.hospitalId, p.dept, p.actor, opts.chain ?? false);
+      return p;
+    });
     report.alerts += await seedAlerts(tracked, people);
   }
   await Promise.all(pending);
@@ -191,7 +196,8 @@ async function seedAlerts(deps: AlertDeps, { hospitalId, dept, actor }: People):
 export async function seedDevelopmentWith(config: Config, log: Logger = createLogger(config)): Promise<SeedReport> {
   const deps = createDeps(config, log);
   try {
-    return await seedDevelopment(deps);
+    // The demo shows the escalation chain paging people (people issue); the tests' seed leaves it off.
+    return await seedDevelopment(deps, { chain: true });
   } finally {
     await closeDeps(deps);
   }
