@@ -142,7 +142,9 @@ async function runChange(deps: AlertDeps, scope: AlertScope, audit: AuditContext
     const payload = {
       alertId,
       hospitalId: row.hospitalId,
-      departmentId: scope.departmentId,
+      // The function re-checks the department scope; an alert seen through a page (another department)
+      // was checked by the read above, and a page is never taken back, so it goes as hospital-wide.
+      departmentId: row.departmentId === scope.departmentId ? scope.departmentId : null,
       version: row.version,
       from: spec.from,
       set: values,
