@@ -10,6 +10,13 @@ export interface FeedOptions {
   onEvent?: (event: AlertEvent) => void;
   /** Called with the alerts of each (re)loaded snapshot. */
   onSnapshot?: (alerts: Alert[]) => void;
+  /** The snapshot to start from (default alerts.getActive; My alerts loads alerts.myPages). */
+  snapshot?: () => Promise<{ alerts: Alert[]; lastEventId: string }>;
+  /**
+   * Whether an event about an alert this screen does not show yet adds it (default: every one).
+   * My alerts admits only a `paged` event that names me; events of alerts shown always apply.
+   */
+  admits?: (event: AlertEvent) => boolean;
 }
 
 export interface Feed {
@@ -46,7 +53,7 @@ async function hydrateNotes(store: AlertStore, alerts: Alert[]): Promise<boolean
  * on reconnect; if the server says that id is too old (PRECONDITION_FAILED), or the subscription
  * ends for another reason, the feed reloads the snapshot and subscribes again.
  */
-export function useAlertFeed({ keepClosed = false, onEvent, onSnapshot }: FeedOptions = {}): Feed {
+export function useAlertFeed({ keepClosed = false, onEvent, onSnapshot, snapshot, admits }: FeedOptions = {}): Feed {
   const [store] = useState(() => new AlertStore(keepClosed, keepClosed ? 50 : 2_000));
   const [revision, bump] = useReducer((n: number) => n + 1, 0);
   const [loaded, setLoaded] = useState(false);
@@ -55,6 +62,10 @@ export function useAlertFeed({ keepClosed = false, onEvent, onSnapshot }: FeedOp
   onEventRef.current = onEvent;
   const onSnapshotRef = useRef(onSnapshot);
   onSnapshotRef.current = onSnapshot;
+  const snapshotRef = useRef(snapshot);
+  snapshotRef.current = snapshot;
+  const admitsRef = useRef(admits);
+  admitsRef.current = admits;
 
   useEffect(() => {
     let stopped = false;
@@ -69,7 +80,7 @@ export function useAlertFeed({ keepClosed = false, onEvent, onSnapshot }: FeedOp
 
     const load = async () => {
       try {
-        const active = await client.alerts.getActive.query();
+        const active = await (snapshotRef.current?.() ?? client.alerts.getActive.query());
         const recent: Alert[] = keepClosed ? (await client.alerts.list.query({ limit: 25 })).alerts : [];
         if (stopped) return;
         store.reset([...recent, ...active.alerts]);
@@ -83,6 +94,8 @@ export function useAlertFeed({ keepClosed = false, onEvent, onSnapshot }: FeedOp
           {
             onData: (tracked) => {
               const event = (tracked as unknown as { data: AlertEvent }).data;
+              const admit = admitsRef.current;
+              if (admit && !store.get(event.alert.id) && !admit(event)) return;
               if (store.applyEvent(event)) bump();
               onEventRef.current?.(event);
             },
