@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { eq, sql } from 'drizzle-orm';
 import { createAlert } from '../server/alerts/service.js';
-import { acknowledgeAlert, cancelAlert, resolveAlert } from '../server/alerts/transitions.js';
+import { acknowledgeAlert, cancelAlert, declineAlert, resolveAlert } from '../server/alerts/transitions.js';
 import { loadConfig } from '../server/config.js';
 import { withDatabase } from '../server/db/admin.js';
 import { seedDevelopment } from '../server/seed/dev.js';
@@ -40,7 +40,10 @@ async function main() {
   await seedDevelopment(deps);
   const [h] = await deps.db.select().from(hospitals).where(eq(hospitals.slug, 'general'));
   const hospitalId = h!.id;
-  await deps.db.execute(sql`UPDATE hospitals SET settings = jsonb_set(jsonb_set(settings, '{escalation,high}', '{"levelTimeoutsSeconds":[2]}'), '{dedupWindowSeconds}', '0') WHERE id = ${hospitalId}`);
+  // Level 0 pages the ICU charge nurse (the seed's assignment), level 1 the head doctors: every race
+  // is also a race of pages against the response and the escalation (people issue).
+  const chain = JSON.stringify({ levelTimeoutsSeconds: [2], targets: [[{ kind: 'charge' }], [{ kind: 'role', role: 'head_doctor' }]] });
+  await deps.db.execute(sql`UPDATE hospitals SET settings = jsonb_set(jsonb_set(settings, '{escalation,high}', ${chain}::jsonb), '{dedupWindowSeconds}', '0') WHERE id = ${hospitalId}`);
   const [icu] = await deps.db.select().from(departments).where(eq(departments.code, 'ICU'));
   const who = async (email: string) => {
     const [u] = await deps.db.select().from(users).where(eq(users.email, email));
@@ -58,8 +61,13 @@ async function main() {
   const runOne = async (i: number) => {
     const a = await createAlert(deps, operator, audit(operator), { title: `Race ${i}`, priority: 'high', alertType: 'medical', departmentId: icu!.id, roomNumber: String(i) });
     await sleep(Date.parse(a.nextEscalationAt!) + Math.floor(Math.random() * 800) - 400 - Date.now());
-    const act = i % 3 === 0 ? acknowledgeAlert : i % 3 === 1 ? resolveAlert : cancelAlert;
-    await act(deps, i % 3 === 2 ? operator : nurse, audit(i % 3 === 2 ? operator : nurse), a.id).catch(() => undefined);
+    if (i % 4 === 3) {
+      // A decline escalates at once: it races the timer for the same level, and pages level 1.
+      await declineAlert(deps, nurse, audit(nurse), a.id, 'With another patient').catch(() => undefined);
+    } else {
+      const act = i % 4 === 0 ? acknowledgeAlert : i % 4 === 1 ? resolveAlert : cancelAlert;
+      await act(deps, i % 4 === 2 ? operator : nurse, audit(i % 4 === 2 ? operator : nurse), a.id).catch(() => undefined);
+    }
     done++;
     if (done % 500 === 0) process.stdout.write(`\r  races ${done}/${RACES}`);
   };
@@ -81,9 +89,12 @@ async function main() {
     FROM alert_escalations e JOIN alerts a ON a.id = e.alert_id WHERE e.reason = 'timeout' AND a.title LIKE 'Race %'`);
   // Only the races' own alerts: the demo seed's alerts escalate on their own (60 s) policies.
   const lateness = late.map((r) => r.ms);
+  const pages = await pageFigures(deps);
   console.log(`\nraces: ${RACES} in ${raceSeconds.toFixed(0)} s; escalated first ${lateness.length}, responded first ${RACES - lateness.length}`);
   console.log(`  escalations after a response: ${after[0]!.n} (must be 0); escalated twice at a level: ${twice[0]!.n} (must be 0)`);
   console.log(`  lateness vs deadline: p50 ${pct(lateness, 50).toFixed(0)} ms, p99 ${pct(lateness, 99).toFixed(0)} ms, max ${Math.max(...lateness).toFixed(0)} ms`);
+  console.log(`pages: ${pages.levelsPaged} levels paged (${pages.pages} pages); after a response ${pages.afterResponse} (must be 0); a level paged twice ${pages.twice} (must be 0); a level reached, never paged nor answered ${pages.missed} (must be 0)`);
+  console.log(`  level reached → paged: p50 ${pct(pages.latencyMs, 50).toFixed(0)} ms, p99 ${pct(pages.latencyMs, 99).toFixed(0)} ms, max ${Math.max(...pages.latencyMs).toFixed(0)} ms`);
 
   // Export: EXPORT_ROWS audit rows (chain fields bulk-filled with the trigger bypassed: bench set-up only).
   await deps.db.transaction(async (tx) => {
@@ -111,11 +122,41 @@ async function main() {
     machine: { cpus: 2, load: (await import('node:os')).loadavg() },
     races: { count: RACES, seconds: raceSeconds, escalatedFirst: lateness.length, escalationsAfterResponse: after[0]!.n, escalatedTwice: twice[0]!.n },
     latenessMs: { p50: pct(lateness, 50), p99: pct(lateness, 99), max: Math.max(...lateness) },
+    pages: { ...pages, latencyMs: { p50: pct(pages.latencyMs, 50), p99: pct(pages.latencyMs, 99), max: Math.max(...pages.latencyMs) } },
     export: { rows: result.rows, seconds: exportSeconds, rowsPerSecond, peakRssMb: Math.round(peak / 1e6) },
   };
   writeFileSync('reports/bench-worker.json', JSON.stringify(report, null, 2));
   await closeDeps(deps);
-  process.exit(after[0]!.n === 0 && twice[0]!.n === 0 ? 0 : 1);
+  const pagesOk = pages.afterResponse === 0 && pages.twice === 0 && pages.missed === 0;
+  process.exit(after[0]!.n === 0 && twice[0]!.n === 0 && pagesOk ? 0 : 1);
+}
+
+/** Exactly-once for pages over the races' alerts: never after a response, never twice per level, never missed. */
+async function pageFigures(deps: ReturnType<typeof createDeps>) {
+  const race = sql`(SELECT id FROM alerts WHERE title LIKE 'Race %')`;
+  const one = async (q: ReturnType<typeof sql>) => (await deps.db.execute<{ n: number }>(q)).rows[0]?.n ?? 0;
+  const response = `('acknowledged', 'resolved', 'cancelled')`;
+  const afterResponse = await one(sql`
+    SELECT count(*)::int AS n FROM alert_events p WHERE p.alert_id IN ${race} AND p.type IN ('paged', 'coverage_gap') AND EXISTS (
+      SELECT 1 FROM alert_events r WHERE r.alert_id = p.alert_id AND r.type IN ${sql.raw(response)} AND r.id < p.id)`);
+  const twice = await one(sql`
+    SELECT count(*)::int AS n FROM (SELECT 1 FROM alert_events WHERE alert_id IN ${race} AND type IN ('paged', 'coverage_gap') GROUP BY alert_id, detail->>'level' HAVING count(*) > 1) d`);
+  // Each level an alert reached (created = 0, each escalation's to_level) has its page, unless a response came first.
+  const missed = await one(sql`
+    WITH reached AS (
+      SELECT a.id AS alert_id, 0 AS level, a.created_at AS at FROM alerts a WHERE a.id IN ${race}
+      UNION ALL SELECT e.alert_id, e.to_level, e.escalated_at FROM alert_escalations e WHERE e.alert_id IN ${race})
+    SELECT count(*)::int AS n FROM reached x
+    WHERE NOT EXISTS (SELECT 1 FROM alert_level_pagings m WHERE m.alert_id = x.alert_id AND m.level = x.level)
+      AND NOT EXISTS (SELECT 1 FROM alert_events r WHERE r.alert_id = x.alert_id AND (r.type IN ${sql.raw(response)} OR (r.type = 'escalated' AND r.escalation_level > x.level)))`);
+  const { rows } = await deps.db.execute<{ ms: number }>(sql`
+    SELECT extract(epoch FROM p.occurred_at - coalesce(
+      (SELECT max(e.escalated_at) FROM alert_escalations e WHERE e.alert_id = p.alert_id AND e.to_level = (p.detail->>'level')::int),
+      (SELECT a.created_at FROM alerts a WHERE a.id = p.alert_id)))::float * 1000 AS ms
+    FROM alert_events p WHERE p.alert_id IN ${race} AND p.type = 'paged'`);
+  const levelsPaged = await one(sql`SELECT count(*)::int AS n FROM alert_level_pagings WHERE alert_id IN ${race}`);
+  const pages = await one(sql`SELECT count(*)::int AS n FROM alert_pages WHERE alert_id IN ${race}`);
+  return { levelsPaged, pages, afterResponse, twice, missed, latencyMs: rows.map((r) => r.ms) };
 }
 
 main().catch((err) => {
