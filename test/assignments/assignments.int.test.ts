@@ -123,6 +123,18 @@ describe('assignments.set and assignments.current', () => {
     expect((await plainNurse.assignments.set.mutate({ departmentId: icu, until, entries })).entries).toHaveLength(1);
   });
 
+  it('serialises concurrent sets of one department: the last one wins whole, never a mix or a CONFLICT', async () => {
+    const until = inHours(3);
+    const a = [{ userId: id('nurse.er'), rooms: ['E2'] }];
+    const b = [{ userId: id('nurse.er'), rooms: ['E3'] }, { userId: id('doctor.er'), rooms: ['E5'] }];
+    // Eight at once: without the department lock two replace the same old rows and one insert hits the unique index.
+    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 ? f.admin : head).assignments.set.mutate({ departmentId: er, until, entries: i % 2 ? b : a })));
+    const now = await operator.assignments.current.query({ departmentId: er });
+    expect(results.map((r) => r.entries.length).sort()).toEqual([1, 1, 1, 1, 2, 2, 2, 2]);
+    expect([1, 2]).toContain(now.entries.length);
+    expect(now.entries.map((e) => e.rooms).flat().sort()).toEqual(now.entries.length === 1 ? ['E2'] : ['E3', 'E5']);
+  });
+
   it('counts only unexpired entries as current, and an expired charge nurse loses the right', async () => {
     await f.admin.assignments.set.mutate({ departmentId: icu, until: inHours(2), entries: [{ userId: id('nurse.icu'), rooms: ['305'], charge: true }] });
     expect((await f.nurse.assignments.current.query({ departmentId: icu })).entries).toHaveLength(1);
