@@ -132,7 +132,7 @@ describe('assignments.set and assignments.current', () => {
     const now = await operator.assignments.current.query({ departmentId: er });
     expect(results.map((r) => r.entries.length).sort()).toEqual([1, 1, 1, 1, 2, 2, 2, 2]);
     expect([1, 2]).toContain(now.entries.length);
-    expect(now.entries.map((e) => e.rooms).flat().sort()).toEqual(now.entries.length === 1 ? ['E2'] : ['E3', 'E5']);
+    expect(now.entries.flatMap((e) => e.rooms).sort()).toEqual(now.entries.length === 1 ? ['E2'] : ['E3', 'E5']);
   });
 
   it('counts only unexpired entries as current, and an expired charge nurse loses the right', async () => {
