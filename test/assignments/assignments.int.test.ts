@@ -38,6 +38,7 @@ async function written() {
 describe('assignments.set and assignments.current', () => {
   it('sets a department’s list, readable by anyone of the hospital, audited with counts', async () => {
     const extra = await freshUser(f, { role: 'nurse', name: 'Aaron Extra' });
+    const seeded = (await f.env.deps.db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM care_assignments WHERE department_id = ${icu} AND replaced_at IS NULL`)).rows[0]?.n;
     const until = inHours(8);
     const res = await f.admin.assignments.set.mutate({
       departmentId: icu,
@@ -61,7 +62,8 @@ describe('assignments.set and assignments.current', () => {
 
     const [row] = await auditOf(f, 'assignment.set', icu);
     expect(row).toMatchObject({ outcome: 'success', user_id: id('admin'), resource: 'department', hospital_id: f.t.hospital.general.id });
-    expect(row?.metadata).toEqual({ entries: 3, rooms: 3, chargeUserId: id('nurse.icu'), replaced: 0, until });
+    // replaced counts the seed's own ICU shift, if the seed set one.
+    expect(row?.metadata).toEqual({ entries: 3, rooms: 3, chargeUserId: id('nurse.icu'), replaced: seeded, until });
 
     const forPager = await currentAssignments(f.env.deps.db, f.t.hospital.general.id, icu);
     expect(forPager).toHaveLength(3);
@@ -216,8 +218,11 @@ describe('assignments.set refuses bad lists, writing nothing', () => {
     expect((await trpcError(f.admin.assignments.current.query({ departmentId: river }))).code).toBe('NOT_FOUND');
     expect((await trpcError(f.admin.assignments.current.query({ departmentId: 'nope' }))).code).toBe('NOT_FOUND');
     expect(await written()).toEqual(before);
-    // Riverside's admin sees its own, empty ICU, never General's entries.
-    expect(await f.riversideAdmin.assignments.current.query({ departmentId: river })).toEqual({ departmentId: river, entries: [] });
+    // Riverside's admin sees its own ICU (whatever the seed put there), never General's entries.
+    const riverList = await f.riversideAdmin.assignments.current.query({ departmentId: river });
+    expect(riverList.entries.map((e) => e.userId).sort()).toEqual((await currentAssignments(f.env.deps.db, f.t.hospital.riverside.id, river)).map((e) => e.userId).sort());
+    const generalIds = new Set((await f.env.deps.db.select({ id: users.id }).from(users).where(sql`${users.hospitalId} = ${f.t.hospital.general.id}`)).map((u) => u.id));
+    expect(riverList.entries.some((e) => generalIds.has(e.userId))).toBe(false);
     expect((await trpcError(f.riversideAdmin.assignments.current.query({ departmentId: icu }))).code).toBe('NOT_FOUND');
     expect((await trpcError(f.anonymous.assignments.current.query({ departmentId: icu }))).code).toBe('UNAUTHORIZED');
     expect((await trpcError(f.anonymous.assignments.set.mutate({ departmentId: icu, until: inHours(1), entries: [] }))).code).toBe('UNAUTHORIZED');
