@@ -1,5 +1,6 @@
 -- The enum values added by 0012 (alert_event_type paged/coverage_gap, escalation_reason coverage_gap)
 -- stay: Postgres cannot drop an enum value, and nothing refers to them once these tables are gone.
+DROP FUNCTION IF EXISTS clarion_page_level(jsonb);
 DROP TRIGGER IF EXISTS schedules_no_delete ON schedules;
 DROP FUNCTION IF EXISTS clarion_schedule_no_delete();
 DROP TRIGGER IF EXISTS hospitals_settings_targets ON hospitals;

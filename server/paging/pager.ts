@@ -1,82 +1,53 @@
-import { eq, sql } from 'drizzle-orm';
-import { logAuditEvent } from '../audit/log.js';
+import { and, eq, sql } from 'drizzle-orm';
 import type { AlertDeps, AlertPager, ChangeResult } from '../alerts/change.js';
 import { hospitalSettings } from '../alerts/create.js';
-import { publishEvent, toWireEvent } from '../alerts/events.js';
+import { publishEvent } from '../alerts/events.js';
 import { recordPageResponse } from '../alerts/pages.js';
 import { hasLevelAbove } from '../alerts/policy.js';
 import type { AlertEvent } from '../alerts/schemas.js';
 import { escalateAlert, systemAudit } from '../alerts/transitions.js';
-import { alertEvents, alertLevelPagings, alertPages, hospitals } from '../db/schema.js';
+import { alerts, hospitals } from '../db/schema.js';
 import { readSettings } from '../hospitals/settings.js';
 import { levelTargets, resolveTargets } from './targets.js';
 
-type Outcome = { event: AlertEvent; gap: boolean; version: number; canEscalate: boolean } | null;
+/** What clarion_page_level (migration 0012) answers when it paged: the event, the version it saw, whether nobody was found. */
+type Paged = { event: AlertEvent; version: number; gap: boolean };
 
 /**
- * Pages one level of one alert, exactly once: resolves its targets to people *now*, writes a page per
- * person and a `paged` event — or, when nobody is found, a `coverage_gap` event — then, on a gap,
- * escalates at once rather than wait out a timer with nobody called.
- * Exactly once: the alert row is read FOR SHARE (an acknowledgement or escalation committing meanwhile
- * waits for this, or this sees it and pages nobody), the level must still be the alert's current one
- * on an active alert, and the (alert, level) marker's primary key lets one attempt through — the
- * server's right after the commit, or the sweeper's when the server died in between.
- * Row locks first, the hospital lock last (the event and audit rows), as everywhere.
+ * Pages one level of one alert, exactly once: resolves its targets to people *now*, then one statement
+ * (clarion_page_level) writes a page per person and a `paged` event — or, when nobody is found, a
+ * `coverage_gap` event — under the same guards that make it exactly once: the alert row FOR SHARE
+ * (an acknowledgement or escalation committing meanwhile waits for it, or has won and nothing is paged),
+ * the level still the alert's current one on an active alert, and the (alert, level) marker whose
+ * primary key lets one attempt through — the server's right after the commit, or the sweeper's when
+ * the server died in between. On a gap it escalates at once rather than wait out a timer with nobody called.
  */
 export async function pageLevel(deps: AlertDeps, alertId: string, level: number): Promise<'paged' | 'coverage_gap' | 'skipped'> {
-  const outcome: Outcome = await deps.db.transaction(async (tx) => {
-    const { rows } = await tx.execute<{ hospital_id: string; department_id: string; room_number: string | null; priority: 'low' | 'medium' | 'high' | 'critical'; status: string; escalation_level: number; version: number }>(
-      sql`SELECT hospital_id, department_id, room_number, priority, status, escalation_level, version FROM alerts WHERE id = ${alertId} FOR SHARE`,
+  const [a] = await deps.db
+    .select({ hospitalId: alerts.hospitalId, departmentId: alerts.departmentId, roomNumber: alerts.roomNumber, priority: alerts.priority, settings: hospitals.settings })
+    .from(alerts)
+    .innerJoin(hospitals, eq(hospitals.id, alerts.hospitalId))
+    .where(
+      and(
+        eq(alerts.id, alertId),
+        eq(alerts.status, 'active'),
+        eq(alerts.escalationLevel, level),
+        sql`NOT EXISTS (SELECT 1 FROM alert_level_pagings m WHERE m.alert_id = ${alertId} AND m.level = ${level})`,
+      ),
     );
-    const a = rows[0];
-    if (!a || a.status !== 'active' || a.escalation_level !== level) return null;
-    const [h] = await tx.select({ settings: hospitals.settings }).from(hospitals).where(eq(hospitals.id, a.hospital_id));
-    const settings = readSettings(h?.settings);
-    const targets = levelTargets(settings, a.priority, level);
-    if (!targets) return null;
-    const marked = await tx.insert(alertLevelPagings).values({ alertId, level, hospitalId: a.hospital_id, pagedCount: 0 }).onConflictDoNothing().returning({ level: alertLevelPagings.level });
-    if (!marked.length) return null;
-
-    const place = { hospitalId: a.hospital_id, departmentId: a.department_id, roomNumber: a.room_number };
-    const recipients = await resolveTargets(tx, place, targets, new Date(), settings.timezone ?? deps.config.defaultTimezone);
-    if (recipients.length) {
-      await tx
-        .insert(alertPages)
-        .values(recipients.map((r) => ({ hospitalId: a.hospital_id, alertId, userId: r.userId, level, target: r.target, targetDetail: r.detail })))
-        .onConflictDoNothing();
-      await tx.execute(sql`UPDATE alert_level_pagings SET paged_count = ${recipients.length} WHERE alert_id = ${alertId} AND level = ${level}`);
-    }
-    const gap = recipients.length === 0;
-    const userIds = recipients.map((r) => r.userId);
-    const detail = { level, userIds, targets: targets.map((t) => t.kind) };
-    await tx.execute(sql`SELECT clarion_hospital_lock(${a.hospital_id})`);
-    const [row] = await tx
-      .insert(alertEvents)
-      .values({
-        hospitalId: a.hospital_id,
-        departmentId: a.department_id,
-        alertId,
-        type: gap ? 'coverage_gap' : 'paged',
-        actorId: null,
-        alert: sql`clarion_alert_json(${alertId})`,
-        detail,
-        escalationLevel: level,
-      })
-      .returning();
-    await logAuditEvent(tx, systemAudit(a.hospital_id), {
-      action: gap ? 'alert.coverage_gap' : 'alert.paged',
-      resource: 'alert',
-      resourceId: alertId,
-      metadata: { ...detail, eventId: String(row?.id) },
-    });
-    return { event: toWireEvent(row as typeof alertEvents.$inferSelect), gap, version: a.version, canEscalate: hasLevelAbove(settings, a.priority, level) };
-  });
+  if (!a) return 'skipped';
+  const settings = readSettings(a.settings);
+  const targets = levelTargets(settings, a.priority, level);
+  if (!targets) return 'skipped';
+  const recipients = await resolveTargets(deps.db, a, targets, new Date(), settings.timezone ?? deps.config.defaultTimezone);
+  const payload = { alertId, level, recipients, targets: targets.map((t) => t.kind) };
+  const { rows } = await deps.db.execute<{ r: Paged | null }>(sql`SELECT clarion_page_level(${JSON.stringify(payload)}::jsonb) AS r`);
+  const outcome = rows[0]?.r;
   if (!outcome) return 'skipped';
   publishEvent(deps, outcome.event);
-  if (outcome.gap && outcome.canEscalate) {
-    const h = outcome.event.alert.hospitalId;
-    // Guarded on the level and version read: a response or timer that got there first wins.
-    await escalateAlert(deps, { hospitalId: h, departmentId: null }, systemAudit(h), alertId, 'coverage_gap', { escalationLevel: level, version: outcome.version });
+  if (outcome.gap && hasLevelAbove(settings, a.priority, level)) {
+    // Guarded on the level and version the statement saw: a response or timer that got there first wins.
+    await escalateAlert(deps, { hospitalId: a.hospitalId, departmentId: null }, systemAudit(a.hospitalId), alertId, 'coverage_gap', { escalationLevel: level, version: outcome.version });
   }
   return outcome.gap ? 'coverage_gap' : 'paged';
 }
