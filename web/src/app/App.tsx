@@ -6,6 +6,7 @@ import { TwoFactorSetup } from '../auth/TwoFactorSetup.js';
 import { Board } from '../board/Board.js';
 import { Console } from '../console/Console.js';
 import { Escalations } from '../escalations/Escalations.js';
+import { MyAlerts } from '../people/MyAlerts.js';
 import { client, errorCode } from '../lib/api.js';
 import { session, useSession } from '../lib/session.js';
 import { setupLink } from '../lib/setupToken.js';
@@ -43,6 +44,7 @@ export function App() {
   return (
     <Shell user={user} screen={screen} allowed={allowed}>
       {screen === 'board' ? <Board user={user} /> : null}
+      {screen === 'mine' ? <MyAlerts user={user} /> : null}
       {screen === 'console' ? <Console user={user} /> : null}
       {screen === 'escalations' ? <Escalations /> : null}
       {screen === 'admin' ? (
