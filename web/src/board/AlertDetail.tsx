@@ -6,6 +6,7 @@ import { PriorityBadge } from '../components/Priority.js';
 import { errorMessage, useTRPC } from '../lib/api.js';
 import type { Alert } from '../lib/alertStore.js';
 import { age, dateTime, when } from '../lib/format.js';
+import { PagesList, pageEventLine } from '../people/PagesList.js';
 import { overdue, until } from './urgency.js';
 
 const why: Record<string, string> = {
@@ -36,7 +37,7 @@ function line(e: AlertEvent): string {
     case 'updated':
       return `Changed (now ${e.alert.priority.toUpperCase()}${e.alert.roomNumber ? `, room ${e.alert.roomNumber}` : ''})`;
     default:
-      return e.type.charAt(0).toUpperCase() + e.type.slice(1);
+      return pageEventLine(e) ?? e.type.charAt(0).toUpperCase() + e.type.slice(1);
   }
 }
 
@@ -93,6 +94,7 @@ export function AlertDetail({ alert, now, onClose, actions }: DetailProps) {
           {alert.createdByName ? ` by ${alert.createdByName}` : ''}
         </dd>
       </dl>
+      {q.data?.pages.length ? <PagesList pages={q.data.pages} /> : null}
       <h3>Timeline</h3>
       {q.isError ? <p role="alert">{errorMessage(q.error)}</p> : null}
       {!q.data && !q.isError ? <p>Loading…</p> : null}

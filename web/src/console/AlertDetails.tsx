@@ -5,6 +5,7 @@ import { errorMessage, useTRPC } from '../lib/api.js';
 import { OPEN_STATUSES } from '../lib/alertStore.js';
 import { useModal } from '../lib/useModal.js';
 import { dateTime, statusLabel, typeLabel, when } from '../lib/format.js';
+import { PagesList, pageEventLine } from '../people/PagesList.js';
 import { CorrectAlert } from './CorrectAlert.js';
 
 const POLL_MS = 3_000;
@@ -34,7 +35,7 @@ function describe(e: AlertEvent): string {
     case 'repeated':
       return `Raised again — repeat #${String(d.repeatCount ?? '?')}`;
     default:
-      return e.type.charAt(0).toUpperCase() + e.type.slice(1);
+      return pageEventLine(e) ?? e.type.charAt(0).toUpperCase() + e.type.slice(1);
   }
 }
 
@@ -85,6 +86,8 @@ export function AlertDetails({ alertId, onClose, mayCorrect = false }: { alertId
               </li>
             ))}
           </ol>
+          <h3>People paged</h3>
+          {d.pages.length ? <PagesList pages={d.pages} /> : <p className="muted">Nobody was paged (screens only).</p>}
           <h3>Screens</h3>
           {d.receipts.length ? (
             <div className="table-scroll">

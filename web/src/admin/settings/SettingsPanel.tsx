@@ -5,6 +5,7 @@ import { Field } from '../../components/Field.js';
 import { errorMessage, serverFieldErrors, useTRPC } from '../../lib/api.js';
 import { priorityLabel, roleLabel } from '../../lib/format.js';
 import { type FieldErrors, issuesToFields } from '../../lib/validate.js';
+import { type Chain, fitChain, TargetsEditor } from './TargetsEditor.js';
 import { settingsWarnings } from './warnings.js';
 
 const PRIORITIES = ['critical', 'high', 'medium', 'low'] as const;
@@ -18,6 +19,9 @@ interface Draft {
   sessionHours: string;
   dedupWindowSeconds: string;
   noScreenAlertAfterSeconds: string;
+  /** null: page nobody (screens only). */
+  targets: Record<Priority, Chain | null>;
+  timezone: string;
 }
 
 const num = (v: string) => (v.trim() === '' ? Number.NaN : Number(v));
@@ -30,14 +34,20 @@ function toDraft(s: HospitalSettings): Draft {
     sessionHours: String(s.sessionHours),
     dedupWindowSeconds: String(s.dedupWindowSeconds),
     noScreenAlertAfterSeconds: String(s.noScreenAlertAfterSeconds),
+    targets: Object.fromEntries(PRIORITIES.map((p) => [p, s.escalation[p].targets ?? null])) as Draft['targets'],
+    timezone: s.timezone ?? '',
   };
 }
 
 function fromDraft(d: Draft): unknown {
   return {
     escalation: Object.fromEntries(
-      PRIORITIES.map((p) => [p, { levelTimeoutsSeconds: d.levels[p].map(num), ...(d.ack[p].trim() ? { ackTimeoutSeconds: num(d.ack[p]) } : {}) }]),
+      PRIORITIES.map((p) => {
+        const targets = d.targets[p];
+        return [p, { levelTimeoutsSeconds: d.levels[p].map(num), ...(d.ack[p].trim() ? { ackTimeoutSeconds: num(d.ack[p]) } : {}), ...(targets ? { targets: fitChain(targets, d.levels[p].length) } : {}) }];
+      }),
     ),
+    ...(d.timezone.trim() ? { timezone: d.timezone.trim() } : {}),
     requireTwoFactorFor: d.twoFactor,
     sessionHours: num(d.sessionHours),
     dedupWindowSeconds: num(d.dedupWindowSeconds),
@@ -65,6 +75,11 @@ export function SettingsPanel() {
     }),
   );
   const settings = hospital.data?.settings;
+  const schedules = useQuery({ ...trpc.schedules.list.queryOptions(), select: (l) => l.map((x) => ({ id: x.id, label: x.name })) });
+  const people = useQuery({
+    ...trpc.users.getAll.queryOptions({ limit: 100, isActive: true }),
+    select: (r) => r.users.map((u) => ({ id: u.id, label: `${u.name} · ${roleLabel[u.role]}${u.departmentName ? ` · ${u.departmentName}` : ''}` })),
+  });
   useEffect(() => {
     if (settings) setDraft(toDraft(settings));
   }, [settings]);
@@ -91,11 +106,14 @@ export function SettingsPanel() {
     e.preventDefault();
     setTouched(true);
     if (!parsed.success) return;
-    // ackTimeoutSeconds: null removes a timeout that was cleared (the patch's one optional field).
+    // null removes what was cleared: an acknowledgement timeout, a chain (back to screens only), the zone.
     const escalation = Object.fromEntries(
-      PRIORITIES.map((p) => [p, { levelTimeoutsSeconds: parsed.data.escalation[p].levelTimeoutsSeconds, ackTimeoutSeconds: parsed.data.escalation[p].ackTimeoutSeconds ?? null }]),
-    ) as Record<Priority, { levelTimeoutsSeconds: number[]; ackTimeoutSeconds: number | null }>;
-    save.mutate({ ...parsed.data, escalation });
+      PRIORITIES.map((p) => {
+        const e = parsed.data.escalation[p];
+        return [p, { levelTimeoutsSeconds: e.levelTimeoutsSeconds, ackTimeoutSeconds: e.ackTimeoutSeconds ?? null, targets: e.targets ?? null }];
+      }),
+    ) as Record<Priority, { levelTimeoutsSeconds: number[]; ackTimeoutSeconds: number | null; targets: Chain | null }>;
+    save.mutate({ ...parsed.data, escalation, timezone: parsed.data.timezone ?? null });
   };
   const errorCount = Object.keys(errors).length;
   const hint = (path: string) => warnings[path];
@@ -127,6 +145,30 @@ export function SettingsPanel() {
               </button>
             </div>
           </fieldset>
+        ))}
+      </fieldset>
+      <fieldset className="card">
+        <legend>Who is paged</legend>
+        <p className="muted">When an alert reaches a level, these targets are resolved to people at that moment and each gets a page (My alerts). A level that finds nobody moves up at once.</p>
+        <Field label="Time zone (for on-call schedules)" hint="An IANA name such as Europe/London; blank for the server's default." error={errors.timezone}>
+          {(p) => <input {...p} list="timezones" value={draft.timezone} maxLength={64} onChange={(e) => change({ ...draft, timezone: e.target.value })} />}
+        </Field>
+        <datalist id="timezones">
+          {(Intl.supportedValuesOf?.('timeZone') ?? []).map((z) => (
+            <option key={z} value={z} />
+          ))}
+        </datalist>
+        {PRIORITIES.map((p) => (
+          <TargetsEditor
+            key={p}
+            priority={p}
+            levels={draft.levels[p].length}
+            chain={draft.targets[p]}
+            onChange={(chain) => change({ ...draft, targets: { ...draft.targets, [p]: chain } })}
+            errors={errors}
+            schedules={schedules.data ?? []}
+            users={people.data ?? []}
+          />
         ))}
       </fieldset>
       <fieldset className="card">
