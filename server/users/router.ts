@@ -1,12 +1,15 @@
 import { auditContextOf } from '../trpc/context.js';
 import { permissionProcedure, protectedProcedure, router } from '../trpc/trpc.js';
 import { bulkCreateUsers } from './bulk.js';
+import { listDirectory } from './directory.js';
 import { deactivateUser, reactivateUser, updateUserRole } from './lifecycle.js';
 import {
   bulkCreateInput,
   bulkCreateOutput,
   createUserInput,
   createUserOutput,
+  directoryInput,
+  directoryOutput,
   getAllUsersInput,
   getAllUsersOutput,
   unlockUserInput,
@@ -30,6 +33,12 @@ export const usersRouter = router({
     .input(getAllUsersInput)
     .output(getAllUsersOutput)
     .query(({ ctx, input }) => listUsers(ctx.deps.db, ctx.auth.user.hospitalId, input)),
+
+  /** Colleagues' names, roles and departments for pickers: any signed-in user of the hospital. */
+  directory: protectedProcedure
+    .input(directoryInput)
+    .output(directoryOutput)
+    .query(({ ctx, input }) => listDirectory(ctx.deps.db, ctx.auth.user.hospitalId, input)),
 
   // Admins, or anyone reading their own record: the rule needs the id, so it lives in the service.
   getById: protectedProcedure

@@ -147,3 +147,27 @@ export const bulkCreateInput = z.object({
 export type BulkCreateInput = z.infer<typeof bulkCreateInput>;
 
 export const bulkCreateOutput = z.object({ created: z.array(createdUserSchema) });
+
+/**
+ * users.directory: the hospital's active staff by name, for pickers (who covers a shift, which
+ * nurse has a room). Any signed-in user of the hospital: colleagues' names, roles and departments
+ * only — no email, no sign-in details.
+ */
+export const directoryInput = z
+  .object({
+    /** Only this department's staff (NOT_FOUND for a department of another hospital). */
+    departmentId: zId.optional(),
+    roles: z.array(roleSchema).min(1, 'Choose at least one role').max(roles.length).optional(),
+  })
+  .optional();
+export type DirectoryInput = z.infer<typeof directoryInput>;
+
+export const directoryEntrySchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  role: roleSchema,
+  departmentId: z.string().nullable(),
+  departmentName: z.string().nullable(),
+});
+export const directoryOutput = z.array(directoryEntrySchema);
+export type DirectoryEntry = z.infer<typeof directoryEntrySchema>;
