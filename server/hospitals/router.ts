@@ -14,7 +14,7 @@ import { createDepartment, getHospital, listDepartments, updateDepartment, updat
 
 // hospitals.getPresence arrives with the clinical-safety issue.
 export const hospitalsRouter = router({
-  getCurrent: protectedProcedure.output(hospitalSchema).query(({ ctx }) => getHospital(ctx.deps.db, ctx.auth.user.hospitalId)),
+  getCurrent: protectedProcedure.output(hospitalSchema).query(({ ctx }) => getHospital(ctx.deps.db, ctx.auth.user.hospitalId, ctx.deps.config.defaultTimezone)),
 
   getDepartments: protectedProcedure.output(z.array(departmentSchema)).query(({ ctx }) => listDepartments(ctx.deps.db, ctx.auth.user.hospitalId)),
 

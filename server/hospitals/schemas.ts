@@ -13,6 +13,8 @@ export const hospitalSchema = z.object({
   licenseNumber: z.string().nullable(),
   isActive: z.boolean(),
   settings: hospitalSettingsSchema,
+  /** The zone on-call schedules are computed in: settings.timezone, else the server's CLARION_TIMEZONE. */
+  timezone: z.string(),
 });
 export type Hospital = z.infer<typeof hospitalSchema>;
 

@@ -7,7 +7,7 @@ import { AppError, badRequest, notFound } from '../errors.js';
 import type { CreateDepartmentInput, Department, Hospital, UpdateDepartmentInput } from './schemas.js';
 import { applySettingsPatch, changedSettingKeys, type HospitalSettings, type HospitalSettingsPatch, hospitalSettingsSchema, readSettings } from './settings.js';
 
-export async function getHospital(db: Tx, hospitalId: string): Promise<Hospital> {
+export async function getHospital(db: Tx, hospitalId: string, defaultTimezone: string): Promise<Hospital> {
   const [row] = await db
     .select({
       id: hospitals.id,
@@ -22,7 +22,8 @@ export async function getHospital(db: Tx, hospitalId: string): Promise<Hospital>
     .from(hospitals)
     .where(eq(hospitals.id, hospitalId));
   if (!row) throw notFound('Hospital');
-  return { ...row, settings: readSettings(row.settings) };
+  const settings = readSettings(row.settings);
+  return { ...row, settings, timezone: settings.timezone ?? defaultTimezone };
 }
 
 const departmentColumns = { id: departments.id, code: departments.code, name: departments.name, isActive: departments.isActive, rooms: departments.rooms };

@@ -21,12 +21,17 @@ describe('hospitals.getCurrent and hospitals.getDepartments', () => {
     expect(h.settings).toEqual(readSettings(await storedSettings('general')));
     expect(h.settings).toEqual({ ...defaultHospitalSettings, requireTwoFactorFor: h.settings.requireTwoFactorFor, dedupWindowSeconds: 0 });
     expect((await f.riversideAdmin.hospitals.getCurrent.query()).slug).toBe('riverside');
+    // No settings.timezone: schedules run in the server's CLARION_TIMEZONE, which the answer names.
+    expect(h.settings.timezone).toBeUndefined();
+    expect(h.timezone).toBe(f.env.deps.config.defaultTimezone);
   });
 
   it('reads stored settings over the defaults, so rows missing a newer field still parse', async () => {
     await f.env.deps.db.update(hospitals).set({ settings: { sessionHours: 8 } }).where(eq(hospitals.id, f.t.hospital.riverside.id));
     const h = await f.riversideAdmin.hospitals.getCurrent.query();
     expect(h.settings).toEqual({ ...defaultHospitalSettings, sessionHours: 8 });
+    await f.env.deps.db.update(hospitals).set({ settings: { sessionHours: 8, timezone: 'America/Chicago' } }).where(eq(hospitals.id, f.t.hospital.riverside.id));
+    expect((await f.riversideAdmin.hospitals.getCurrent.query()).timezone).toBe('America/Chicago');
   });
 
   it('lists the departments of the caller’s hospital only', async () => {
