@@ -26,11 +26,17 @@ function chimePage(e: AlertEvent) {
   sound.play(p === 'critical' || p === 'high' ? p : 'escalation');
 }
 
+/** "Paged: assigned, room 312"; the server's "named" reads "you, by name" here; blank until the page's reason is read. */
+function pagedWords(page: Page): string {
+  if (!page.reason) return 'Paged';
+  return `Paged: ${page.target === 'user' ? 'you, by name' : page.reason}`;
+}
+
 function Why({ page, now }: { page: Page; now: number }) {
   const answer = page.response === 'declined' ? 'You declined' : page.response === 'acknowledged' ? 'You acknowledged' : null;
   return (
     <p className="mine-why">
-      <span className="mine-reason">Paged: {page.reason}</span>
+      <span className="mine-reason">{pagedWords(page)}</span>
       <span>Level {page.level}</span>
       <span title={`Paged at ${when(page.pagedAt)}`}>{age(page.pagedAt, now)} ago</span>
       {answer ? (

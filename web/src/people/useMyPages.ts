@@ -17,7 +17,7 @@ export function pagedUserIds(event: AlertEvent): string[] {
  * feed, with another snapshot). The subscription also carries my department's other alerts: only a
  * `paged` event naming me adds one; events of alerts already here update or remove them as on the board.
  * Each alert keeps my latest page (why I was paged, at which level, my answer); a new page's reason is
- * not in the event, so it is read from alerts.getById.
+ * not in the event, so it is read from alerts.getById (blank until then).
  */
 export function useMyPages(userId: string, onNewPage: (event: AlertEvent) => void, onEvent?: (event: AlertEvent) => void) {
   const [pages, setPages] = useState<ReadonlyMap<string, Page>>(new Map());
@@ -45,7 +45,7 @@ export function useMyPages(userId: string, onNewPage: (event: AlertEvent) => voi
       const id = e.alert.id;
       if (pagedUserIds(e).includes(userId)) {
         const level = Number((e.detail as { level?: unknown } | null)?.level ?? e.alert.escalationLevel);
-        const placeholder: Page = { userId, userName: '', level, target: 'user', reason: 'paged', pagedAt: e.occurredAt, deliveredAt: null, readAt: null, respondedAt: null, response: null };
+        const placeholder: Page = { userId, userName: '', level, target: 'user', reason: '', pagedAt: e.occurredAt, deliveredAt: null, readAt: null, respondedAt: null, response: null };
         setPage(id, (p) => (p && p.level >= level ? p : placeholder));
         void client.alerts.getById
           .query({ alertId: id })
