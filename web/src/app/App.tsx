@@ -6,7 +6,9 @@ import { TwoFactorSetup } from '../auth/TwoFactorSetup.js';
 import { Board } from '../board/Board.js';
 import { Console } from '../console/Console.js';
 import { Escalations } from '../escalations/Escalations.js';
+import { Assignments } from '../people/Assignments.js';
 import { MyAlerts } from '../people/MyAlerts.js';
+import { OnCall } from '../people/OnCall.js';
 import { client, errorCode } from '../lib/api.js';
 import { session, useSession } from '../lib/session.js';
 import { setupLink } from '../lib/setupToken.js';
@@ -45,6 +47,8 @@ export function App() {
     <Shell user={user} screen={screen} allowed={allowed}>
       {screen === 'board' ? <Board user={user} /> : null}
       {screen === 'mine' ? <MyAlerts user={user} /> : null}
+      {screen === 'assignments' ? <Assignments user={user} /> : null}
+      {screen === 'oncall' ? <OnCall user={user} /> : null}
       {screen === 'console' ? <Console user={user} /> : null}
       {screen === 'escalations' ? <Escalations /> : null}
       {screen === 'admin' ? (

@@ -1,17 +1,25 @@
 import { useEffect, useState } from 'react';
 import type { SessionUser } from '../lib/session.js';
 
-export type Screen = 'board' | 'mine' | 'console' | 'escalations' | 'admin';
+export type Screen = 'board' | 'mine' | 'assignments' | 'oncall' | 'console' | 'escalations' | 'admin';
 
-export const screenLabel: Record<Screen, string> = { board: 'Board', mine: 'My alerts', console: 'Console', escalations: 'Escalations', admin: 'Admin' };
+export const screenLabel: Record<Screen, string> = {
+  board: 'Board',
+  mine: 'My alerts',
+  assignments: 'Assignments',
+  oncall: 'On call',
+  console: 'Console',
+  escalations: 'Escalations',
+  admin: 'Admin',
+};
 
 /** Where each role may go; the first is where it lands after sign-in. The server enforces the same. */
 export const screensFor: Record<SessionUser['role'], Screen[]> = {
-  nurse: ['board', 'mine'],
-  doctor: ['board', 'mine'],
-  operator: ['console', 'board'],
-  head_doctor: ['board', 'mine', 'escalations'],
-  admin: ['admin', 'board', 'mine', 'console', 'escalations'],
+  nurse: ['board', 'mine', 'assignments', 'oncall'],
+  doctor: ['board', 'mine', 'oncall'],
+  operator: ['console', 'board', 'oncall'],
+  head_doctor: ['board', 'mine', 'escalations', 'assignments', 'oncall'],
+  admin: ['admin', 'board', 'mine', 'console', 'escalations', 'assignments', 'oncall'],
 };
 
 function parse(): { screen: string; sub: string } {

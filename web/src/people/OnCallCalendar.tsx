@@ -39,6 +39,16 @@ export function OnCallCalendar({ zone, days, segments, selected, onSelect, onDra
 
   return (
     <ol className="oncall-calendar" aria-label="On call, next 14 days">
+      <li className="oncall-day oncall-axis" aria-hidden="true">
+        <span />
+        <div>
+          {['00:00', '06:00', '12:00', '18:00'].map((h, k) => (
+            <span key={h} style={{ left: `${k * 25}%` }}>
+              {h}
+            </span>
+          ))}
+        </div>
+      </li>
       {list.map((day, i) => {
         const from = day.start.toMillis();
         const to = day.end.toMillis();
