@@ -6,7 +6,7 @@ import type { Page } from 'playwright-core';
  */
 export interface AppScreen {
   name: string;
-  account?: 'admin' | 'operator' | 'head' | 'nurse.icu';
+  account?: 'admin' | 'operator' | 'head' | 'nurse.icu' | 'doctor.er';
   path: string;
   /** The ward board has its own phone checks (ward-board.e2e). */
   board?: boolean;
@@ -18,6 +18,9 @@ export const appScreens: AppScreen[] = [
   { name: 'console', account: 'operator', path: '/#/console', ready: (p) => p.getByRole('status', { name: 'Connection: Live' }).waitFor({ timeout: 10_000 }) },
   { name: 'console-history', account: 'operator', path: '/#/console/history', ready: (p) => p.getByRole('table', { name: 'Alert history' }).waitFor() },
   { name: 'ward-board', account: 'nurse.icu', path: '/#/board', board: true, ready: (p) => p.getByRole('article', { name: /Cardiac arrest/ }).waitFor({ timeout: 10_000 }) },
+  { name: 'my-alerts', account: 'doctor.er', path: '/#/mine', ready: (p) => p.getByRole('heading', { name: 'My alerts', level: 1 }).waitFor() },
+  { name: 'assignments', account: 'nurse.icu', path: '/#/assignments', ready: (p) => p.getByRole('button', { name: /^Room 301/ }).first().waitFor() },
+  { name: 'on-call', account: 'head', path: '/#/oncall', ready: (p) => p.locator('.oncall-seg').first().waitFor() },
   { name: 'escalations', account: 'head', path: '/#/escalations', ready: (p) => p.getByRole('heading', { level: 1 }).first().waitFor() },
   { name: 'admin-users', account: 'admin', path: '/#/admin/users', ready: (p) => p.getByRole('cell', { name: /Nia ICU Nurse/ }).first().waitFor() },
   { name: 'admin-departments', account: 'admin', path: '/#/admin/departments', ready: (p) => p.getByRole('cell', { name: /ICU/ }).first().waitFor() },
