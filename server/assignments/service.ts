@@ -55,10 +55,18 @@ export async function listCurrent(db: Tx, hospitalId: string, departmentId: stri
   return { departmentId, entries: rows.map((r) => ({ ...r, until: toIso(r.until), assignedAt: toIso(r.assignedAt) })) };
 }
 
-/** The rule's record half: a nurse sets assignments only where she is the current charge nurse. */
-async function ensureMayManage(tx: Tx, actor: Actor, departmentId: string): Promise<void> {
+/**
+ * The rule's record half: a nurse sets assignments only where she is the current charge nurse. When
+ * the last shift's list has run out and the unit has no charge nurse, a nurse of the unit starts the
+ * new shift by naming herself charge in the list she saves — else at 07:00 nobody but a head doctor
+ * could, and the night's list would page nobody.
+ */
+async function ensureMayManage(tx: Tx, actor: Actor, departmentId: string, input: SetAssignmentsInput): Promise<void> {
   let chargeUserId: string | null = null;
-  if (actor.role === 'nurse') chargeUserId = (await currentAssignments(tx, actor.hospitalId, departmentId)).find((e) => e.charge)?.userId ?? null;
+  if (actor.role === 'nurse') {
+    chargeUserId = (await currentAssignments(tx, actor.hospitalId, departmentId)).find((e) => e.charge)?.userId ?? null;
+    if (chargeUserId === null && input.entries.some((e) => e.userId === actor.id && e.charge)) chargeUserId = actor.id;
+  }
   checkPermission(actor, 'assignment.manage', { departmentId, chargeUserId });
 }
 
@@ -136,7 +144,7 @@ export async function setAssignments(deps: Pick<AppDeps, 'db'>, actor: Actor, au
     .transaction(async (tx) => {
     const dept = await findDepartment(tx, hospitalId, input.departmentId, true);
     // Checked under the department's lock, so a charge nurse replaced a moment ago cannot still set.
-    await ensureMayManage(tx, actor, dept.id);
+    await ensureMayManage(tx, actor, dept.id, input);
     const rooms = await validate(tx, hospitalId, dept, input);
     const replaced = await tx
       .update(careAssignments)

@@ -147,10 +147,18 @@ describe('assignments.set and assignments.current', () => {
     expect(await f.nurse.assignments.current.query({ departmentId: icu })).toEqual({ departmentId: icu, entries: [] });
     expect(await currentAssignments(f.env.deps.db, f.t.hospital.general.id, icu)).toEqual([]);
     expect((await trpcError(f.nurse.assignments.set.mutate({ departmentId: icu, until: inHours(2), entries: [] }))).code).toBe('FORBIDDEN');
+    // With no charge nurse on shift, a nurse of the unit may start the shift only by naming herself charge…
+    const plain = await freshUser(f, { role: 'nurse' });
+    expect((await trpcError(f.nurse.assignments.set.mutate({ departmentId: icu, until: inHours(2), entries: [{ userId: plain.id, rooms: [], charge: true }] }))).code).toBe('FORBIDDEN');
+    expect((await trpcError(f.nurse.assignments.set.mutate({ departmentId: er, until: inHours(2), entries: [{ userId: id('nurse.icu'), rooms: [], charge: true }] }))).code).toBe('FORBIDDEN');
     // A new set replaces the expired entries too (one unreplaced entry per person and department).
-    const res = await head.assignments.set.mutate({ departmentId: icu, until: inHours(2), entries: [{ userId: id('nurse.icu'), rooms: ['305'], charge: true }] });
+    const res = await f.nurse.assignments.set.mutate({ departmentId: icu, until: inHours(2), entries: [{ userId: id('nurse.icu'), rooms: ['305'], charge: true }] });
     expect(res.entries).toHaveLength(1);
     expect((await auditOf(f, 'assignment.set', icu)).at(-1)?.metadata).toMatchObject({ replaced: 1 });
+    // …and once she is charge, another nurse of the unit may not take over by naming herself.
+    const plainNurse = clientFor(f.server, await tokenFor(f, plain));
+    expect((await trpcError(plainNurse.assignments.set.mutate({ departmentId: icu, until: inHours(2), entries: [{ userId: plain.id, rooms: [], charge: true }] }))).code).toBe('FORBIDDEN');
+    expect((await head.assignments.set.mutate({ departmentId: icu, until: inHours(2), entries: [{ userId: id('nurse.icu'), rooms: ['305'], charge: true }] })).entries).toHaveLength(1);
   });
 });
 
