@@ -86,10 +86,13 @@ export function TargetsEditor({ priority, levels, chain, onChange, errors, sched
             const key = `${base}.${i}.${k}`;
             const set = (next: EscalationTarget) => setLevel(i, targets.map((x, j) => (j === k ? next : x)));
             const n = `${p} level ${i} target ${k + 1}`;
+            // A refused reference (a person deactivated meanwhile, a schedule gone) is the picker's fault, not the kind's.
+            const error = errorOf(key);
+            const picked = t.kind === 'schedule' || t.kind === 'role' || t.kind === 'user';
             return (
               // biome-ignore lint/suspicious/noArrayIndexKey: a target is its position in the level
               <div key={k} className="target-row">
-                <Field label={n} error={errorOf(key)}>
+                <Field label={n} error={picked ? undefined : error}>
                   {(props) => (
                     <select {...props} value={t.kind} onChange={(e) => set(blank(e.target.value as Kind, schedules, users))}>
                       {Object.entries(KIND_LABEL).map(([kind, label]) => (
@@ -101,7 +104,7 @@ export function TargetsEditor({ priority, levels, chain, onChange, errors, sched
                   )}
                 </Field>
                 {t.kind === 'schedule' ? (
-                  <Field label={`${n}: schedule`}>
+                  <Field label={`${n}: schedule`} error={error}>
                     {(props) => (
                       <select {...props} value={t.scheduleId} onChange={(e) => set({ kind: 'schedule', scheduleId: e.target.value })}>
                         {schedules.length === 0 ? <option value="">No schedules yet</option> : null}
@@ -115,7 +118,7 @@ export function TargetsEditor({ priority, levels, chain, onChange, errors, sched
                   </Field>
                 ) : null}
                 {t.kind === 'role' ? (
-                  <Field label={`${n}: role`}>
+                  <Field label={`${n}: role`} error={error}>
                     {(props) => (
                       <select {...props} value={t.role} onChange={(e) => set({ kind: 'role', role: e.target.value as (typeof ROLES)[number] })}>
                         {ROLES.map((r) => (
@@ -128,7 +131,7 @@ export function TargetsEditor({ priority, levels, chain, onChange, errors, sched
                   </Field>
                 ) : null}
                 {t.kind === 'user' ? (
-                  <Field label={`${n}: person`}>
+                  <Field label={`${n}: person`} error={error}>
                     {(props) => (
                       <select {...props} value={t.userId} onChange={(e) => set({ kind: 'user', userId: e.target.value })}>
                         {users.some((u) => u.id === t.userId) ? null : <option value={t.userId}>{t.userId ? 'Unknown person' : 'Choose…'}</option>}
