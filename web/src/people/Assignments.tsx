@@ -39,8 +39,8 @@ interface Draft {
 function toDraft(data: CurrentAssignments): Draft {
   const owner: Record<string, string> = {};
   for (const e of data.entries) for (const r of e.rooms) owner[key(r)] = e.userId;
-  const until = data.entries[0]?.until;
-  return { owner, charge: data.entries.find((e) => e.charge)?.userId ?? null, until: toLocalInput(until ? new Date(until) : endOfShift()) };
+  // Not the current list's end: at 06:55 that is the night shift's 07:00, minutes away.
+  return { owner, charge: data.entries.find((e) => e.charge)?.userId ?? null, until: toLocalInput(endOfShift()) };
 }
 
 function checkUntil(value: string): string | undefined {
