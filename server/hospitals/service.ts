@@ -99,11 +99,11 @@ async function targetReferenceErrors(tx: Tx, hospitalId: string, settings: Hospi
         const key = `escalation.${priority}.targets.${level}.${i}`;
         if (t.kind === 'user') {
           const { rows } = await tx.execute(sql`SELECT 1 FROM users WHERE id = ${t.userId} AND hospital_id = ${hospitalId} AND is_active`);
-          if (!rows.length) errors[key] = ['No active user of this hospital has this id'];
+          if (!rows.length) errors[key] = ['This person is not an active user of this hospital: choose someone else'];
         }
         if (t.kind === 'schedule') {
           const { rows } = await tx.execute(sql`SELECT 1 FROM schedules WHERE id = ${t.scheduleId} AND hospital_id = ${hospitalId} AND is_active`);
-          if (!rows.length) errors[key] = ['No active schedule of this hospital has this id'];
+          if (!rows.length) errors[key] = ['This schedule is not an active schedule of this hospital: choose another'];
         }
       }
     }

@@ -21,7 +21,7 @@ interface Caller {
 async function ensureActiveUsers(tx: Tx, hospitalId: string, ids: string[], field: string): Promise<void> {
   const rows = await tx.select({ id: users.id }).from(users).where(and(eq(users.hospitalId, hospitalId), eq(users.isActive, true), inArray(users.id, [...new Set(ids)])));
   const found = new Set(rows.map((r) => r.id));
-  if (ids.some((id) => !found.has(id))) throw badRequest('Only active users of this hospital can be on call', { [field]: ['No active user of this hospital has this id'] });
+  if (ids.some((id) => !found.has(id))) throw badRequest('Only active users of this hospital can be on call', { [field]: ['This person is not an active user of this hospital: choose someone else'] });
 }
 
 const duplicateName = () => new AppError('CONFLICT', 'A schedule with this name already exists', { name: ['A schedule with this name already exists'] });

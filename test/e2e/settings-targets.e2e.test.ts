@@ -77,7 +77,7 @@ describe('escalation targets in the settings panel', () => {
     const person = field('High level 0 target 2: person');
     await admin.getByText('1 field needs a correction.').waitFor();
     expect(await person.getAttribute('aria-invalid')).toBe('true');
-    expect(await describedBy(person)).toMatch(/No active user/);
+    expect(await describedBy(person)).toMatch(/not an active user of this hospital: choose someone else/);
     expect(await field('High level 0 target 1').getAttribute('aria-invalid')).toBe('false');
     expect(await field('High level 1 target 1: schedule').getAttribute('aria-invalid')).toBe('false');
     expect(await admin.locator('main').textContent()).not.toMatch(/Too big|Too small|expected (string|number)|Invalid input|escalation\.high/);
