@@ -15,7 +15,7 @@ let env: TestEnv;
 let t: Tenants;
 let server: RestartableServer;
 let browser: Browser;
-/** A second ICU nurse, not charge: the seed has one nurse per department. */
+/** A second ICU nurse, not charge: the seed has one nurse per department (a third, Omar, widens the grid). */
 let nora: { id: string; hospitalId: string };
 const RAW_ZOD = /Too big|Too small|expected (string|number|array)|Invalid input/;
 
@@ -26,6 +26,9 @@ beforeAll(async () => {
     .values({ hospitalId: t.hospital.general.id, departmentId: t.hospital.general.departments.ICU, email: 'nora.icu@general.test', name: 'Nora Night Nurse', role: 'nurse', emailVerified: true })
     .returning({ id: users.id, hospitalId: users.hospitalId });
   nora = row!;
+  await env.deps.db
+    .insert(users)
+    .values({ hospitalId: t.hospital.general.id, departmentId: t.hospital.general.departments.ICU, email: 'omar.icu@general.test', name: 'Omar Day Nurse', role: 'nurse', emailVerified: true });
 });
 
 const as = (account: Account) => t.token('general', account);
@@ -44,6 +47,14 @@ async function currentRows(departmentId: string) {
 
 const cell = (page: Page, room: string, name: string) => page.getByRole('button', { name: `Room ${room}: ${name}`, exact: true });
 const pressed = (page: Page, room: string, name: string) => cell(page, room, name).getAttribute('aria-pressed');
+
+/** Controls on the screen shorter than a 44 px touch target (radios have their 44 px label). */
+const smallTargets = (page: Page) =>
+  page.evaluate(() =>
+    [...document.querySelectorAll<HTMLElement>('main button, main select, main input:not([type=radio]), .assign-charge-pick')]
+      .filter((el) => el.getBoundingClientRect().height < 43.5)
+      .map((el) => el.outerHTML.slice(0, 80)),
+  );
 
 async function expectNoAxeViolations(page: Page) {
   const v = await axeViolations(page);
@@ -71,6 +82,7 @@ describe('assignments screen', () => {
     expect(await page.getByRole('radio', { name: 'Charge nurse: Nia ICU Nurse' }).isChecked()).toBe(true);
     await expectNoAxeViolations(page);
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(1366);
+    await page.getByRole('region', { name: 'Rooms and nurses' }).evaluate((el) => el.scrollTo(0, 0));
     await screenshot(page, 'assignments', { docs: true });
 
     await page.getByRole('button', { name: 'Save', exact: true }).click();
@@ -110,25 +122,20 @@ describe('assignments screen', () => {
     await page.context().close();
   });
 
-  it('a head doctor picks ER on a phone, the grid scrolls sideways with the room column in place, and saves', async () => {
+  it('a head doctor picks ER on a phone (names stay on top as the rooms scroll) and saves', async () => {
     const page = await open(await as('head'), 390, 844);
     await page.getByLabel('Department').selectOption({ label: 'ER — Emergency' });
     await cell(page, 'E7', 'Noah ER Nurse').click();
     expect(await pressed(page, 'E7', 'Noah ER Nurse')).toBe('true');
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
-    // The grid is wider than the phone: it scrolls inside its box, the room names stay on the left.
+    // The grid scrolls in its own box; the names stay on top when the rooms scroll under them.
     const region = page.getByRole('region', { name: 'Rooms and nurses' });
-    const sizes = await region.evaluate((el) => ({ scroll: el.scrollWidth, client: el.clientWidth }));
-    expect(sizes.scroll).toBeGreaterThan(sizes.client);
-    const roomHeader = page.getByRole('rowheader', { name: /^E7/ });
-    const before = (await roomHeader.boundingBox())!.x;
-    await region.evaluate((el) => el.scrollBy(400, 0));
-    expect(Math.abs((await roomHeader.boundingBox())!.x - before)).toBeLessThan(1);
+    const name = page.getByRole('columnheader', { name: /^Noah ER Nurse/ });
+    const top = (await name.boundingBox())!.y;
+    await region.evaluate((el) => el.scrollBy(0, 300));
+    expect(Math.abs((await name.boundingBox())!.y - top)).toBeLessThan(1);
     await region.evaluate((el) => el.scrollTo(0, 0));
-    const small = await page.evaluate(() =>
-      [...document.querySelectorAll<HTMLElement>('main button, main select, main input:not([type=radio])')].filter((el) => el.getBoundingClientRect().height < 43.5).map((el) => el.outerHTML.slice(0, 80)),
-    );
-    expect(small).toEqual([]);
+    expect(await smallTargets(page)).toEqual([]);
     await expectNoAxeViolations(page);
     await screenshot(page, 'assignments-390');
     await page.getByRole('button', { name: 'Save', exact: true }).click();
@@ -169,12 +176,28 @@ describe('assignments screen', () => {
     expect(await page.locator('main').textContent()).not.toMatch(RAW_ZOD);
     expect((await currentRows(t.hospital.general.departments.ICU)).get(t.user('general', 'doctor.icu').id)?.rooms).toEqual(['309']);
     await screenshot(page, 'assignments-error');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.getByRole('region', { name: 'Rooms and nurses' }).evaluate((el) => el.scrollBy(0, 200));
+    await screenshot(page, 'assignments-error-390');
     await page.context().close();
   });
 
-  it('an admin sees every active nurse of the department and can give a room to one not on the list', async () => {
-    const page = await open(await as('admin'));
+  it('an admin sees every active nurse of the department (a grid wider than the phone scrolls sideways, rooms in place) and gives a room to one not on the list', async () => {
+    const page = await open(await as('admin'), 390, 844);
     await page.getByLabel('Department').selectOption({ label: 'ICU — Intensive Care' });
+    await cell(page, '312', 'Omar Day Nurse').waitFor();
+    // Four columns are wider than the phone: the grid scrolls sideways in its box, the rooms stay put.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    const region = page.getByRole('region', { name: 'Rooms and nurses' });
+    const sizes = await region.evaluate((el) => ({ scroll: el.scrollWidth, client: el.clientWidth }));
+    expect(sizes.scroll).toBeGreaterThan(sizes.client);
+    const roomHeader = page.getByRole('rowheader', { name: /^301/ });
+    const before = (await roomHeader.boundingBox())!.x;
+    await region.evaluate((el) => el.scrollBy(400, 0));
+    expect(Math.abs((await roomHeader.boundingBox())!.x - before)).toBeLessThan(1);
+    expect(await smallTargets(page)).toEqual([]);
+    await screenshot(page, 'assignments-admin-390');
+    await region.evaluate((el) => el.scrollTo(0, 0));
     await cell(page, '312', 'Nora Night Nurse').click();
     await page.getByRole('button', { name: 'Save', exact: true }).click();
     await page.getByRole('status').filter({ hasText: 'Assignments saved' }).waitFor();
