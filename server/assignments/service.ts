@@ -49,7 +49,8 @@ export async function listCurrent(db: Tx, hospitalId: string, departmentId: stri
       assignedAt: careAssignments.startsAt,
     })
     .from(careAssignments)
-    .innerJoin(users, and(eq(users.hospitalId, careAssignments.hospitalId), eq(users.id, careAssignments.userId)))
+    // A deactivated nurse is paged no more (server/paging/targets.ts): the list does not show her rooms as covered.
+    .innerJoin(users, and(eq(users.hospitalId, careAssignments.hospitalId), eq(users.id, careAssignments.userId), eq(users.isActive, true)))
     .where(currentWhere(hospitalId, departmentId))
     .orderBy(desc(careAssignments.isCharge), asc(users.name), asc(careAssignments.id));
   return { departmentId, entries: rows.map((r) => ({ ...r, until: toIso(r.until), assignedAt: toIso(r.assignedAt) })) };

@@ -125,6 +125,16 @@ describe('assignments.set and assignments.current', () => {
     expect((await plainNurse.assignments.set.mutate({ departmentId: icu, until, entries })).entries).toHaveLength(1);
   });
 
+  it('leaves a nurse deactivated during her shift off the current list: her rooms show as nobody’s', async () => {
+    const leaver = await freshUser(f, { role: 'nurse' });
+    await head.assignments.set.mutate({ departmentId: icu, until: inHours(4), entries: [{ userId: id('nurse.icu'), rooms: ['301'], charge: true }, { userId: leaver.id, rooms: ['302'] }] });
+    expect((await operator.assignments.current.query({ departmentId: icu })).entries.map((e) => e.userId)).toContain(leaver.id);
+    await f.env.deps.db.execute(sql`UPDATE users SET is_active = false WHERE id = ${leaver.id}`);
+    const now = await operator.assignments.current.query({ departmentId: icu });
+    expect(now.entries.map((e) => e.userId)).toEqual([id('nurse.icu')]);
+    expect(now.entries.flatMap((e) => e.rooms)).toEqual(['301']);
+  });
+
   it('serialises concurrent sets of one department: the last one wins whole, never a mix or a CONFLICT', async () => {
     const until = inHours(3);
     const a = [{ userId: id('nurse.er'), rooms: ['E2'] }];
