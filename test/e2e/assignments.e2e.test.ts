@@ -67,7 +67,7 @@ describe('assignments screen', () => {
     await page.getByRole('heading', { name: 'Assignments — Intensive Care' }).waitFor();
     // Her own department only: no picker. A nurse may not list users, so her columns are the current list.
     expect(await page.getByLabel('Department').count()).toBe(0);
-    await page.getByText(/^Set by a colleague not on this list at .* · counts until /).waitFor();
+    await page.getByText(/^Set by Dr\. Harper Head at .* · counts until /).waitFor();
     expect(await pressed(page, '307', 'Dr. Ivan ICU')).toBe('true');
     await cell(page, '307', 'Nia ICU Nurse').click();
     await cell(page, '308', 'Nia ICU Nurse').click();
@@ -204,6 +204,23 @@ describe('assignments screen', () => {
     const rows = await currentRows(t.hospital.general.departments.ICU);
     expect(rows.get(nora.id)).toMatchObject({ rooms: ['312'], is_charge: false });
     expect(rows.get(t.user('general', 'nurse.icu').id)?.is_charge).toBe(true);
+    await page.context().close();
+  });
+
+  it('when the last shift has run out and nobody is charge, a nurse of the unit starts the shift as its charge nurse', async () => {
+    const icu = t.hospital.general.departments.ICU;
+    await env.deps.db.execute(sql`UPDATE care_assignments SET starts_at = now() - interval '13 hours', until = now() - interval '1 minute' WHERE department_id = ${icu} AND replaced_at IS NULL`);
+    const { token } = await createSession(env.deps.db, { userId: nora.id, hospitalId: nora.hospitalId, hours: 1, ip: '127.0.0.1', userAgent: 'test', twoFactorVerified: true });
+    const page = await open(token);
+    // Nora's own column is there (the unit's nurses come from the staff directory), already ticked as charge.
+    await cell(page, '301', 'Nora Night Nurse').click();
+    await cell(page, '302', 'Omar Day Nurse').click();
+    expect(await page.getByRole('radio', { name: 'Charge nurse: Nora Night Nurse' }).isChecked()).toBe(true);
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.getByRole('status').filter({ hasText: 'Assignments saved' }).waitFor();
+    const rows = await currentRows(icu);
+    expect(rows.get(nora.id)).toMatchObject({ rooms: ['301'], is_charge: true, assigned_by: nora.id });
+    expect(rows.get(t.user('general', 'nurse.icu').id)).toBeUndefined();
     await page.context().close();
   });
 });

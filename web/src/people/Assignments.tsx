@@ -94,8 +94,8 @@ function DepartmentAssignments({ user, department }: { user: SessionUser; depart
   const qc = useQueryClient();
   const input = { departmentId: department.id };
   const current = useQuery(trpc.assignments.current.queryOptions(input));
-  // Only admins may list users (users.getAll is user.manage); others start from the current list.
-  const staff = useQuery({ ...trpc.users.getAll.queryOptions({ limit: 100, isActive: true, departmentId: department.id }), enabled: user.role === 'admin' });
+  // The hospital's staff directory: the unit's nurses are the columns, and it names who set the list.
+  const staff = useQuery(trpc.users.directory.queryOptions());
   const [draft, setDraft] = useState<Draft | null>(null);
   const [errors, setErrors] = useState<FieldErrors>({});
   const [sent, setSent] = useState<string[]>([]);
@@ -113,24 +113,31 @@ function DepartmentAssignments({ user, department }: { user: SessionUser; depart
     }),
   );
   useEffect(() => {
-    if (current.data) setDraft((d) => d ?? toDraft(current.data));
-  }, [current.data]);
+    if (!current.data) return;
+    const data = current.data;
+    // A nurse starting the shift in her own unit (nobody is charge) starts as its charge nurse.
+    const starts = user.role === 'nurse' && user.departmentId === data.departmentId && !data.entries.some((e) => e.charge);
+    setDraft((d) => d ?? { ...toDraft(data), ...(starts ? { charge: user.id } : {}) });
+  }, [current.data, user]);
   const entries = current.data?.entries ?? [];
   const first = entries[0];
-  const setter = useQuery({ ...trpc.users.getById.queryOptions({ id: first?.assignedBy ?? '' }), enabled: user.role === 'admin' && Boolean(first?.assignedBy) });
 
   if (current.isError) return <p role="alert">{errorMessage(current.error)}</p>;
   if (!draft) return <p className="empty" role="status">Loading assignments…</p>;
 
   const people = new Map<string, Person>();
   for (const e of entries) people.set(e.userId, { id: e.userId, name: e.userName, canCharge: true });
-  for (const u of staff.data?.users ?? []) if (u.role === 'nurse' || people.has(u.id)) people.set(u.id, { id: u.id, name: u.name, canCharge: u.role === 'nurse' });
+  for (const u of staff.data ?? [])
+    if ((u.role === 'nurse' && u.departmentId === department.id) || people.has(u.id)) people.set(u.id, { id: u.id, name: u.name, canCharge: u.role === 'nurse' });
   if (user.role === 'nurse' && user.departmentId === department.id) people.set(user.id, { id: user.id, name: user.name, canCharge: true });
   const columns = [...people.values()].sort((a, b) => a.name.localeCompare(b.name));
 
   const chargeNow = entries.find((e) => e.charge);
-  const mayEdit = user.role === 'head_doctor' || user.role === 'admin' || (user.role === 'nurse' && user.departmentId === department.id && chargeNow?.userId === user.id);
-  const setterName = first?.assignedBy === user.id ? 'you' : (people.get(first?.assignedBy ?? '')?.name ?? setter.data?.name ?? 'a colleague not on this list');
+  // A nurse of the unit edits as its charge nurse, or — the last list has run out — starts the shift as charge (the server's rule).
+  const ownUnit = user.role === 'nurse' && user.departmentId === department.id;
+  const startsShift = ownUnit && !chargeNow;
+  const mayEdit = user.role === 'head_doctor' || user.role === 'admin' || (ownUnit && chargeNow?.userId === user.id) || startsShift;
+  const setterName = first?.assignedBy === user.id ? 'you' : (staff.data?.find((u) => u.id === first?.assignedBy)?.name ?? 'a colleague');
   const free = department.rooms.filter((r) => !draft.owner[key(r)]);
 
   const change = (next: Draft) => {
@@ -205,7 +212,7 @@ function DepartmentAssignments({ user, department }: { user: SessionUser; depart
                 chargeError={errors.charge}
               />
             ) : (
-              <p className="empty">Nobody to assign yet: only an admin can list the department's nurses when no list is set.</p>
+              <p className="empty">No active nurses in this department yet (Admin → Users).</p>
             )}
           </div>
           <div className="card assign-side">
@@ -225,7 +232,7 @@ function DepartmentAssignments({ user, department }: { user: SessionUser; depart
           <p className="notice">
             {chargeNow
               ? `Only the charge nurse, ${chargeNow.userName}, or a head doctor can change these assignments.`
-              : `No charge nurse is set for ${department.name}, so only a head doctor or an admin can set the assignments.`}
+              : `No charge nurse is on shift in ${department.name}: a nurse of the unit, a head doctor or an admin can start the shift.`}
           </p>
           <AssignmentList rooms={department.rooms} entries={entries} />
         </>
