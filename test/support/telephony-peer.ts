@@ -40,6 +40,8 @@ export interface TelephonyPeer {
   statusCallback(url: string, p: { sid: string; kind: 'sms' | 'voice'; status: string }): Promise<number>;
   inboundSms(url: string, p: { from: string; to: string; body: string }): Promise<number>;
   keypad(url: string, p: { callSid: string; digits: string; from: string; to: string }): Promise<number>;
+  /** Forgets what was recorded and any failure or stall not yet used, so one test cannot leak into the next. */
+  reset(): void;
   close(): Promise<void>;
 }
 
@@ -131,6 +133,9 @@ export async function startTelephonyPeer(
     },
     keypad(url, p) {
       return post(url, { AccountSid: accountSid, CallSid: p.callSid, Digits: p.digits, From: p.from, To: p.to, CallStatus: 'in-progress' });
+    },
+    reset() {
+      for (const list of [requests, messages, calls, failures, stalls]) list.length = 0;
     },
     async close() {
       for (const t of timers) clearTimeout(t);
