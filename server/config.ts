@@ -72,6 +72,11 @@ const envSchema = z.object({
   PRESENCE_CHECK_MS: opt(int(500, 3_600_000)),
   SMTP_URL: opt(z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' })),
   MAIL_FROM: opt(z.string().min(3)),
+  // SMS and voice provider (the common REST shape: Accounts/{sid}/Messages.json, Calls.json).
+  TELEPHONY_URL: opt(z.url({ protocol: /^https?$/, error: 'must be an http(s):// URL' })),
+  TELEPHONY_ACCOUNT_SID: opt(z.string().min(1)),
+  TELEPHONY_AUTH_TOKEN: opt(z.string().min(8)),
+  TELEPHONY_FROM: opt(z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number such as +15550100123')),
   SETUP_LINK_HOURS: opt(int(1, 30 * 24)),
   CORS_ORIGINS: opt(z.string()),
   BACKUP_SCHEDULE: opt(z.string().regex(/^off$|^(\S+\s+){4,5}\S+$/, 'a cron pattern (5 or 6 fields) or "off"')),
@@ -118,6 +123,10 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   else if (!secretKey.safeParse(totpKey).success) problems.push('TOTP_ENCRYPTION_KEY: must be 32 bytes, base64-encoded');
   else if (strict && totpKey === DEVELOPMENT_TOTP_KEY) problems.push(`TOTP_ENCRYPTION_KEY: the development key is refused in ${profile}`);
 
+  const telephonyVars = ['TELEPHONY_URL', 'TELEPHONY_ACCOUNT_SID', 'TELEPHONY_AUTH_TOKEN', 'TELEPHONY_FROM'] as const;
+  const telephonySet = telephonyVars.filter((k) => env[k] !== undefined);
+  if (telephonySet.length && telephonySet.length < telephonyVars.length)
+    problems.push(`TELEPHONY_*: set all four or none (missing ${telephonyVars.filter((k) => env[k] === undefined).join(', ')})`);
   const tokenSecret = env.TOKEN_SIGNING_SECRET ?? (strict ? undefined : DEVELOPMENT_TOKEN_SECRET);
   if (!tokenSecret) problems.push(`TOKEN_SIGNING_SECRET: required in ${profile} (at least 32 characters)`);
   else if (tokenSecret.length < 32) problems.push('TOKEN_SIGNING_SECRET: must be at least 32 characters');
@@ -195,6 +204,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     /** Account setup links (server/accounts): emailed through SMTP_URL when set, else shown to the admin to copy. */
     mail: { smtpUrl: env.SMTP_URL ?? null, from: env.MAIL_FROM ?? `Clarion <no-reply@${new URL(env.PUBLIC_URL ?? 'http://localhost').hostname}>` },
     accounts: { setupLinkHours: env.SETUP_LINK_HOURS ?? 72 },
+    /** SMS and voice: all four TELEPHONY_* set, else those channels are off (contacts of them cannot be verified). */
+    telephony:
+      env.TELEPHONY_URL && env.TELEPHONY_ACCOUNT_SID && env.TELEPHONY_AUTH_TOKEN && env.TELEPHONY_FROM
+        ? { baseUrl: env.TELEPHONY_URL, accountSid: env.TELEPHONY_ACCOUNT_SID, authToken: env.TELEPHONY_AUTH_TOKEN, from: env.TELEPHONY_FROM }
+        : null,
     /** Browser origins other than this server's own that may call the API (same-origin is always allowed). */
     corsOrigins,
     /**

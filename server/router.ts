@@ -5,6 +5,7 @@ import { auditRouter } from './audit/router.js';
 import { authRouter } from './auth/router.js';
 import { healthRouter } from './health/router.js';
 import { hospitalsRouter } from './hospitals/router.js';
+import { notificationsRouter } from './notifications/router.js';
 import { schedulesRouter } from './schedules/router.js';
 import { router } from './trpc/trpc.js';
 import { usersRouter } from './users/router.js';
@@ -19,6 +20,7 @@ export const appRouter = router({
   accounts: accountsRouter,
   schedules: schedulesRouter,
   assignments: assignmentsRouter,
+  notifications: notificationsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -23,3 +23,5 @@ export const exportStatuses = ['queued', 'running', 'completed', 'failed', 'expi
 export const exportFormats = ['csv', 'ndjson'] as const;
 export const setupTokenPurposes = ['account_setup', 'password_reset'] as const;
 export const pageResponses = ['acknowledged', 'declined'] as const;
+/** How a page reaches a person off-screen (the channels issue). */
+export const notificationChannels = ['push', 'sms', 'voice', 'email', 'webhook'] as const;

@@ -26,6 +26,7 @@ import {
   exportStatuses,
   exportFormats,
   pageResponses,
+  notificationChannels,
 } from './enums.js';
 
 // Re-exported so code that works with the tables finds the values beside them.
@@ -37,6 +38,7 @@ export const roleEnum = pgEnum('user_role', roles);
 export const priorityEnum = pgEnum('alert_priority', priorities);
 export const alertStatusEnum = pgEnum('alert_status', alertStatuses);
 export const pageResponseEnum = pgEnum('page_response', pageResponses);
+export const notificationChannelEnum = pgEnum('notification_channel', notificationChannels);
 export const alertEventTypeEnum = pgEnum('alert_event_type', alertEventTypes);
 export const escalationReasonEnum = pgEnum('escalation_reason', escalationReasons);
 export const auditOutcomeEnum = pgEnum('audit_outcome', auditOutcomes);
@@ -562,4 +564,47 @@ export const alertLevelPagings = pgTable(
     resolvedAt: tstz('resolved_at').notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.alertId, t.level] })],
+);
+
+/**
+ * Where a person can be reached off-screen: a phone number (sms, voice), an email address, a webhook
+ * URL (a pager gateway), or a Web Push subscription (address = endpoint, keys in push_keys). Usable
+ * only once verified: a code sent to it and typed back (a push subscription proves itself). The
+ * code is stored as an HMAC, never in clear; attempts are counted.
+ */
+export const contacts = pgTable(
+  'contacts',
+  {
+    id: id(),
+    hospitalId: text('hospital_id').notNull(),
+    userId: text('user_id').notNull(),
+    channel: notificationChannelEnum('channel').notNull(),
+    address: text('address').notNull(),
+    pushKeys: jsonb('push_keys'),
+    verifiedAt: tstz('verified_at'),
+    codeHash: text('code_hash'),
+    codeExpiresAt: tstz('code_expires_at'),
+    codeAttempts: integer('code_attempts').notNull().default(0),
+    codeSentAt: tstz('code_sent_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    unique('contacts_user_channel_address_key').on(t.userId, t.channel, t.address),
+    check('contacts_address_length', sql`length(${t.address}) BETWEEN 3 AND 2048`),
+    check('contacts_push_keys', sql`(${t.channel} = 'push') = (${t.pushKeys} IS NOT NULL)`),
+    foreignKey({ name: 'contacts_user_fk', columns: [t.hospitalId, t.userId], foreignColumns: [users.hospitalId, users.id] }).onDelete('cascade'),
+    index('contacts_user_idx').on(t.hospitalId, t.userId),
+  ],
+);
+
+/** A person's own rules: per priority, the ordered channel steps ({ channel, delaySeconds }[]). */
+export const notificationRules = pgTable(
+  'notification_rules',
+  {
+    userId: text('user_id').primaryKey(),
+    hospitalId: text('hospital_id').notNull(),
+    rules: jsonb('rules').notNull(),
+    updatedAt: tstz('updated_at').notNull().defaultNow(),
+  },
+  (t) => [foreignKey({ name: 'notification_rules_user_fk', columns: [t.hospitalId, t.userId], foreignColumns: [users.hospitalId, users.id] }).onDelete('cascade')],
 );

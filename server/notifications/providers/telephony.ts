@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import { e164Schema } from '../schemas.js';
 
 /**
  * SMS and voice through a Twilio-style REST provider. Pure functions over fetch: no database, no
@@ -18,7 +19,6 @@ export interface TelephonyConfig {
   timeoutMs?: number;
 }
 
-export const e164Schema = z.string().regex(/^\+[1-9]\d{6,14}$/, 'A phone number in international format, e.g. +14155550123');
 
 /**
  * `status` is the provider's HTTP status, or 0 when no HTTP answer came back (network, timeout) or
