@@ -9,6 +9,7 @@ import { Escalations } from '../escalations/Escalations.js';
 import { Assignments } from '../people/Assignments.js';
 import { MyAlerts } from '../people/MyAlerts.js';
 import { OnCall } from '../people/OnCall.js';
+import { Reach } from '../people/Reach.js';
 import { client, errorCode } from '../lib/api.js';
 import { session, useSession } from '../lib/session.js';
 import { setupLink } from '../lib/setupToken.js';
@@ -51,6 +52,7 @@ export function App() {
       {screen === 'oncall' ? <OnCall user={user} /> : null}
       {screen === 'console' ? <Console user={user} /> : null}
       {screen === 'escalations' ? <Escalations /> : null}
+      {screen === 'reach' ? <Reach /> : null}
       {screen === 'admin' ? (
         <Suspense fallback={<p className="loading">Loading…</p>}>
           <Admin sub={route.sub} user={user} />

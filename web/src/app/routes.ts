@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { SessionUser } from '../lib/session.js';
 
-export type Screen = 'board' | 'mine' | 'assignments' | 'oncall' | 'console' | 'escalations' | 'admin';
+export type Screen = 'board' | 'mine' | 'assignments' | 'oncall' | 'console' | 'escalations' | 'admin' | 'reach';
 
 export const screenLabel: Record<Screen, string> = {
   board: 'Board',
@@ -11,15 +11,16 @@ export const screenLabel: Record<Screen, string> = {
   console: 'Console',
   escalations: 'Escalations',
   admin: 'Admin',
+  reach: 'Reach me',
 };
 
 /** Where each role may go; the first is where it lands after sign-in. The server enforces the same. */
 export const screensFor: Record<SessionUser['role'], Screen[]> = {
-  nurse: ['board', 'mine', 'assignments', 'oncall'],
-  doctor: ['board', 'mine', 'oncall'],
+  nurse: ['board', 'mine', 'assignments', 'oncall', 'reach'],
+  doctor: ['board', 'mine', 'oncall', 'reach'],
   operator: ['console', 'board', 'oncall'],
-  head_doctor: ['board', 'mine', 'escalations', 'assignments', 'oncall'],
-  admin: ['admin', 'board', 'mine', 'console', 'escalations', 'assignments', 'oncall'],
+  head_doctor: ['board', 'mine', 'escalations', 'assignments', 'oncall', 'reach'],
+  admin: ['admin', 'board', 'mine', 'console', 'escalations', 'assignments', 'oncall', 'reach'],
 };
 
 function parse(): { screen: string; sub: string } {
