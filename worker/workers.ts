@@ -6,6 +6,8 @@ import { backupProcessor } from './processors/backup.js';
 import { exportProcessor } from './processors/export.js';
 import { auditAnchorProcessor, auditRetentionProcessor, eventRetentionProcessor, exportCleanupProcessor, loginFailureCleanupProcessor } from './processors/maintenance.js';
 import { startSweeper } from './processors/sweeper.js';
+import { SEND_INTERVAL_MS, sendDueAttempts } from '../server/notifications/sender.js';
+import { startLoop } from './loop.js';
 import { presenceCheckProcessor } from './processors/presence.js';
 import { ackTimeoutProcessor, escalateProcessor, expireProcessor } from './processors/timers.js';
 import type { AnyProcessor, QueueKey } from './registry.js';
@@ -41,6 +43,8 @@ export interface RunningWorkers {
 export async function startWorkers(deps: AppDeps): Promise<RunningWorkers> {
   // First, and needing only Postgres: a worker started during a Redis outage still escalates.
   const sweeper = startSweeper(deps);
+  // The outbox sender needs only Postgres too: pages reach phones through a Redis outage.
+  const sender = startLoop('page-sender', SEND_INTERVAL_MS, deps.log.child({ loop: 'page-sender' }), () => sendDueAttempts(deps));
   const prefix = bullPrefix(deps.config);
   const connections: ReturnType<typeof createBlockingRedis>[] = [];
   const workers = (Object.keys(queueNames) as QueueKey[]).map((queue) => {
@@ -105,6 +109,7 @@ export async function startWorkers(deps: AppDeps): Promise<RunningWorkers> {
       clearInterval(timer);
       deps.redis.off('ready', beat);
       await sweeper.stop();
+      await sender.stop();
       // Graceful: stop taking jobs and let the active ones finish; with Redis down that cannot be
       // confirmed, so after a bound the workers are closed without waiting.
       const closing = Promise.all(workers.map((w) => w.close()));

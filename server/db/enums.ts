@@ -25,3 +25,5 @@ export const setupTokenPurposes = ['account_setup', 'password_reset'] as const;
 export const pageResponses = ['acknowledged', 'declined'] as const;
 /** How a page reaches a person off-screen (the channels issue). */
 export const notificationChannels = ['push', 'sms', 'voice', 'email', 'webhook'] as const;
+/** One attempt to reach a paged person on one channel (the outbox's states). */
+export const attemptStatuses = ['queued', 'sending', 'sent', 'delivered', 'read', 'responded', 'failed', 'cancelled'] as const;

@@ -27,6 +27,7 @@ import {
   exportFormats,
   pageResponses,
   notificationChannels,
+  attemptStatuses,
 } from './enums.js';
 
 // Re-exported so code that works with the tables finds the values beside them.
@@ -39,6 +40,7 @@ export const priorityEnum = pgEnum('alert_priority', priorities);
 export const alertStatusEnum = pgEnum('alert_status', alertStatuses);
 export const pageResponseEnum = pgEnum('page_response', pageResponses);
 export const notificationChannelEnum = pgEnum('notification_channel', notificationChannels);
+export const attemptStatusEnum = pgEnum('attempt_status', attemptStatuses);
 export const alertEventTypeEnum = pgEnum('alert_event_type', alertEventTypes);
 export const escalationReasonEnum = pgEnum('escalation_reason', escalationReasons);
 export const auditOutcomeEnum = pgEnum('audit_outcome', auditOutcomes);
@@ -607,4 +609,42 @@ export const notificationRules = pgTable(
     updatedAt: tstz('updated_at').notNull().defaultNow(),
   },
   (t) => [foreignKey({ name: 'notification_rules_user_fk', columns: [t.hospitalId, t.userId], foreignColumns: [users.hospitalId, users.id] }).onDelete('cascade')],
+);
+
+/**
+ * The outbox: every step of a paged person's rules, written by clarion_page_level in the same
+ * statement as the page (migration 0014), each due at paged_at + its delay. The worker's sender
+ * claims due rows from Postgres (no Redis on the path: an outage delays nothing), sends, and on a
+ * failure makes the next step due at once; an answered page or a closed alert cancels the rest.
+ */
+export const pageAttempts = pgTable(
+  'page_attempts',
+  {
+    id: id(),
+    hospitalId: text('hospital_id').notNull(),
+    pageId: text('page_id')
+      .notNull()
+      .references(() => alertPages.id, { onDelete: 'cascade' }),
+    alertId: text('alert_id').notNull(),
+    userId: text('user_id').notNull(),
+    contactId: text('contact_id').references(() => contacts.id, { onDelete: 'set null' }),
+    channel: notificationChannelEnum('channel').notNull(),
+    step: integer('step').notNull(),
+    dueAt: tstz('due_at').notNull(),
+    status: attemptStatusEnum('status').notNull().default('queued'),
+    tries: integer('tries').notNull().default(0),
+    providerId: text('provider_id'),
+    error: text('error'),
+    sentAt: tstz('sent_at'),
+    deliveredAt: tstz('delivered_at'),
+    updatedAt: tstz('updated_at').notNull().defaultNow(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    unique('page_attempts_page_step_contact_key').on(t.pageId, t.step, t.contactId),
+    check('page_attempts_step_nonneg', sql`${t.step} >= 0`),
+    index('page_attempts_due_idx').on(t.dueAt).where(sql`${t.status} IN ('queued', 'sending')`),
+    index('page_attempts_page_idx').on(t.pageId, t.step),
+    index('page_attempts_provider_idx').on(t.providerId).where(sql`${t.providerId} IS NOT NULL`),
+  ],
 );

@@ -8,6 +8,7 @@ import type { AlertEvent } from '../alerts/schemas.js';
 import { escalateAlert, systemAudit } from '../alerts/transitions.js';
 import { alerts, hospitals } from '../db/schema.js';
 import { readSettings } from '../hospitals/settings.js';
+import { planSteps } from '../notifications/steps.js';
 import { levelTargets, resolveTargets } from './targets.js';
 
 /** What clarion_page_level (migration 0012) answers when it paged: the event, the version it saw, whether nobody was found. */
@@ -40,7 +41,9 @@ export async function pageLevel(deps: AlertDeps, alertId: string, level: number)
   const targets = levelTargets(settings, a.priority, level);
   if (!targets) return 'skipped';
   const recipients = await resolveTargets(deps.db, a, targets, new Date(), settings.timezone ?? deps.config.defaultTimezone);
-  const payload = { alertId, level, recipients, targets: targets.map((t) => t.kind) };
+  // Each person's channel steps ride in the same statement: the outbox rows commit with the pages.
+  const plan = await planSteps(deps.db, a.hospitalId, recipients.map((r) => r.userId), a.priority);
+  const payload = { alertId, level, recipients: recipients.map((r) => ({ ...r, steps: plan.get(r.userId) ?? [] })), targets: targets.map((t) => t.kind) };
   const { rows } = await deps.db.execute<{ r: Paged | null }>(sql`SELECT clarion_page_level(${JSON.stringify(payload)}::jsonb) AS r`);
   const outcome = rows[0]?.r;
   if (!outcome) return 'skipped';
