@@ -90,6 +90,7 @@ describe('how Clarion reaches me', () => {
     // The layout holds at 390 px with a code waiting: nothing wider than the screen, 44 px targets.
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     expect(await smallTargets(page)).toEqual([]);
+    await screenshot(page, 'reach-390-full', { fullPage: true });
     await expectAccessible(page);
 
     await page.getByLabel(codeLabel).fill(code);
@@ -145,7 +146,9 @@ describe('how Clarion reaches me', () => {
     expect(await Promise.all([1, 2, 3].map((n) => step(n).getByLabel(`Step ${n}`, { exact: true }).inputValue()))).toEqual(['push', 'sms', 'voice']);
     expect(await Promise.all([1, 2, 3].map((n) => step(n).getByLabel('After (seconds)').inputValue()))).toEqual(['0', '30', '60']);
     // The doctor has no verified phone yet: the steps say they will be skipped.
-    await step(2).getByText('Skipped: no verified SMS contact').waitFor();
+    await step(2).getByText('Skipped: no verified SMS number yet').waitFor();
+    await step(3).getByText('Skipped: no verified phone number for calls yet').waitFor();
+    await page.getByText('Push steps are skipped until a device of yours gets push notifications').waitFor();
 
     await page.getByRole('button', { name: 'Save rules' }).click();
     await page.getByRole('status').filter({ hasText: 'Rules saved' }).waitFor();
@@ -173,6 +176,7 @@ describe('how Clarion reaches me', () => {
     expect(await step(3).getByLabel('After (seconds)').getAttribute('aria-invalid')).toBe('true');
     expect(await page.locator('.reach-rules').textContent()).not.toMatch(/Too small|expected|Invalid/);
     expect(await page.getByRole('status').filter({ hasText: 'Rules saved' }).count()).toBe(0);
+    await screenshot(page, 'reach-1366-error', { fullPage: true });
     await expectAccessible(page);
     expect(await rulesOf('doctor.icu')).toEqual(saved);
   });
@@ -190,6 +194,7 @@ describe('how Clarion reaches me', () => {
     await remove.click();
     const dialog = page.getByRole('dialog', { name: 'Remove +15550100456?' });
     await dialog.waitFor();
+    await screenshot(page, 'reach-remove-390');
     await expectAccessible(page);
     await dialog.getByRole('button', { name: 'Back' }).click();
     await dialog.waitFor({ state: 'hidden' });

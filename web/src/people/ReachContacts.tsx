@@ -97,7 +97,7 @@ function ContactItem({ contact, focusCode }: { contact: Contact; focusCode: bool
       {resend.isSuccess ? <p role="status">A new code is on its way</p> : null}
       {confirming ? (
         <ConfirmDialog title={`Remove ${what}?`} confirmLabel="Remove" busy={remove.isPending} error={remove.isError ? errorMessage(remove.error) : null} onConfirm={() => remove.mutate({ contactId: contact.id })} onClose={() => setConfirming(false)}>
-          <p>Clarion will no longer page you by {channelLabel[contact.channel].toLowerCase()} there. Adding it again needs a new code.</p>
+          <p>Pages will no longer go there. Adding it again needs a new code.</p>
         </ConfirmDialog>
       ) : null}
     </li>

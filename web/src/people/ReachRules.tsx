@@ -22,11 +22,10 @@ type Draft = Record<Priority, Step[]>;
 const toDraft = (r: Rules): Draft => Object.fromEntries(PRIORITIES.map((p) => [p, r[p].map((s) => ({ channel: s.channel, delay: String(s.delaySeconds) }))])) as Draft;
 const fromDraft = (d: Draft) => Object.fromEntries(PRIORITIES.map((p) => [p, d[p].map((s) => ({ channel: s.channel, delaySeconds: s.delay.trim() === '' ? Number.NaN : Number(s.delay) }))]));
 
-/** Why a step will be passed over when a page is sent (the server skips channels with no verified contact). */
-function skipped(channel: Channel, ready: Set<Channel>): string | undefined {
-  if (ready.has(channel)) return undefined;
-  return channel === 'push' ? 'Skipped for now: no device is set up for push' : `Skipped: no verified ${channelLabel[channel]} contact`;
-}
+/** What a step needs before it can reach me (the server skips a channel with no verified contact). */
+const needs: Record<Exclude<Channel, 'push'>, string> = { sms: 'SMS number', voice: 'phone number for calls', email: 'email address', webhook: 'webhook' };
+/** Push has one note for the whole form (no device can register yet), not a warning on every step. */
+const skipped = (channel: Channel, ready: Set<Channel>) => (channel === 'push' || ready.has(channel) ? undefined : `Skipped: no verified ${needs[channel]} yet`);
 
 /**
  * My steps per priority: which channel is tried, and how many seconds after the page, while it is
@@ -82,6 +81,9 @@ export function ReachRules({ rules, custom, contacts }: { rules: Rules; custom: 
       <p className="muted">
         While a page is unanswered, each step is tried the given number of seconds after it was sent.{custom ? '' : ' These are the defaults until you save your own.'}
       </p>
+      {!ready.has('push') && PRIORITIES.some((p) => draft[p].some((s) => s.channel === 'push')) ? (
+        <p className="muted">Push steps are skipped until a device of yours gets push notifications (coming with the installable app).</p>
+      ) : null}
       {PRIORITIES.map((p) => {
         const P = priorityLabel[p] as string;
         const steps = draft[p];
