@@ -97,6 +97,9 @@ export const updateAlertInput = z
   });
 export type UpdateAlertInput = z.infer<typeof updateAlertInput>;
 
+/** What nurses say most often, one tap each (the board, and the response page a text message links to). */
+export const DECLINE_PRESETS = ['With another critical patient', 'In theatre or a procedure', 'Off the ward', 'Needs a doctor, not a nurse'] as const;
+
 export const declineInput = z.object({ alertId: zId, reason: zText(500).pipe(z.string().min(3, 'Say why (at least 3 characters)')) });
 
 export const createAlertOutput = alertSchema.extend({

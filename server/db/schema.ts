@@ -637,10 +637,16 @@ export const pageAttempts = pgTable(
     error: text('error'),
     sentAt: tstz('sent_at'),
     deliveredAt: tstz('delivered_at'),
+    /** Until when this message's response link works (the link is signed with the attempt's id). */
+    tokenExpiresAt: tstz('token_expires_at'),
+    /** Answered from this message (reply, keypress, push action, link): single use. */
+    answeredAt: tstz('answered_at'),
+    answer: pageResponseEnum('answer'),
     updatedAt: tstz('updated_at').notNull().defaultNow(),
     createdAt: createdAt(),
   },
   (t) => [
+    check('page_attempts_answer_consistent', sql`(${t.answer} IS NULL) = (${t.answeredAt} IS NULL)`),
     unique('page_attempts_page_step_contact_key').on(t.pageId, t.step, t.contactId),
     check('page_attempts_step_nonneg', sql`${t.step} >= 0`),
     index('page_attempts_due_idx').on(t.dueAt).where(sql`${t.status} IN ('queued', 'sending')`),

@@ -40,6 +40,8 @@ export const hospitalSettingsSchema = z.object({
   noScreenAlertAfterSeconds: z.number().int().min(30).max(86_400),
   /** IANA zone for schedules; absent: the server's CLARION_TIMEZONE. */
   timezone: timezoneSchema.optional(),
+  /** What a page says on a lock screen, an SMS or an email: 'minimal' carries no patient detail; 'full' adds the title. */
+  notificationDetail: z.enum(['minimal', 'full']),
 });
 export type HospitalSettings = z.infer<typeof hospitalSettingsSchema>;
 
@@ -54,6 +56,7 @@ export const defaultHospitalSettings: HospitalSettings = {
   sessionHours: 12,
   dedupWindowSeconds: 120,
   noScreenAlertAfterSeconds: 300,
+  notificationDetail: 'minimal',
 };
 
 /** Stored settings may predate a field: read them over the defaults, so old rows keep working. */
@@ -95,6 +98,7 @@ export const hospitalSettingsPatchSchema = z.strictObject({
   dedupWindowSeconds: hospitalSettingsSchema.shape.dedupWindowSeconds.optional(),
   noScreenAlertAfterSeconds: hospitalSettingsSchema.shape.noScreenAlertAfterSeconds.optional(),
   timezone: timezoneSchema.nullable().optional(),
+  notificationDetail: hospitalSettingsSchema.shape.notificationDetail.optional(),
 });
 export type HospitalSettingsPatch = z.infer<typeof hospitalSettingsPatchSchema>;
 

@@ -14,6 +14,8 @@ import { createHttpContextFactory, createWsContextFactory } from '../trpc/contex
 import { registerBackupGauges } from '../ops/backup-status.js';
 import { limitedJsonEncoder, oversizedFrame, refuseOversizedBatch } from './batch-limit.js';
 import { clientIp } from './client-info.js';
+import { handleRespond, RESPOND_PATH } from './respond.js';
+import { handleTelephonyHook, TELEPHONY_HOOK } from './telephony-hooks.js';
 import { handleCors, isAllowedUpgrade, isOperator, isServableStatic, securityConfigOf, setSecurityHeaders, staticCacheHeaders, withoutDetails } from './security.js';
 
 export const MAX_BODY_BYTES = 1_000_000;
@@ -68,6 +70,10 @@ export function createApp(deps: AppDeps, options: { fanoutTickMs?: number } = {}
       if (refuseOversizedBatch(req, res, deps.config.limits.httpMaxBatchSize)) return;
       return trpc(req, res);
     }
+    const respond = RESPOND_PATH.exec(path);
+    if (respond) return handleRespond(deps, req, res, respond[1] as string);
+    const hook = TELEPHONY_HOOK.exec(path);
+    if (hook) return handleTelephonyHook(deps, req, res, hook[1] as 'status' | 'inbound' | 'gather');
     const download = req.method === 'GET' ? DOWNLOAD_PATH.exec(path) : null;
     if (download) return handleExportDownload(deps, req, res, download[1] as string);
     if (web && (req.method === 'GET' || req.method === 'HEAD') && isServableStatic(path, security)) {

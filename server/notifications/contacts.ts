@@ -6,6 +6,7 @@ import { contacts } from '../db/schema.js';
 import type { AppDeps } from '../deps.js';
 import { AppError, badRequest, notFound } from '../errors.js';
 import type { AddContactInput, Contact } from './schemas.js';
+import { contactWebhookSecret } from './webhook-signing.js';
 import { CODE_RESEND_MS, CODE_TTL_MS, codeMatches, hashCode, MAX_CODE_ATTEMPTS, maskAddress, newCode, sendCode } from './verification.js';
 
 interface Owner {
@@ -39,7 +40,7 @@ async function findOwn(tx: Tx, owner: Owner, contactId: string, lock = false) {
 /** Issues a new code for an unverified contact and sends it; the row keeps only its HMAC. */
 async function issueCode(deps: AppDeps, contactId: string, channel: Exclude<Contact['channel'], 'push'>, address: string): Promise<void> {
   const code = newCode();
-  await sendCode(deps.config, channel, address, code);
+  await sendCode(deps.config, { id: contactId, channel, address }, code);
   await deps.db
     .update(contacts)
     .set({ codeHash: hashCode(deps.config.secrets.tokenSecret, contactId, code), codeExpiresAt: new Date(Date.now() + CODE_TTL_MS), codeAttempts: 0, codeSentAt: new Date() })
@@ -70,7 +71,9 @@ export async function addContact(deps: AppDeps, audit: AuditContext, owner: Owne
   }
   await issueCode(deps, row.id, input.channel, input.address);
   await logAuditEvent(deps.db, audit, { action: 'contact.added', resource: 'contact', resourceId: row.id, metadata: { channel: input.channel, address: maskAddress(input.channel, input.address) } });
-  return toContact((await findOwn(deps.db, owner, row.id)) as Row);
+  const added = toContact((await findOwn(deps.db, owner, row.id)) as Row);
+  // A pager gateway checks each POST's X-Clarion-Signature with this (derived, so never stored).
+  return input.channel === 'webhook' ? { ...added, signingSecret: contactWebhookSecret(deps.config.secrets.tokenSecret, row.id) } : added;
 }
 
 /** notifications.verifyContact: the code typed back. Five wrong tries or ten minutes and a new code is needed. */

@@ -45,6 +45,8 @@ export const contactSchema = z.object({
   /** An unverified contact's code: when it runs out (null: none sent or verified). */
   codeExpiresAt: z.string().nullable(),
   createdAt: z.string(),
+  /** Only in addContact's answer for a webhook: the secret its X-Clarion-Signature is made with. */
+  signingSecret: z.string().optional(),
 });
 export type Contact = z.infer<typeof contactSchema>;
 
@@ -81,3 +83,16 @@ export const registerPushInput = z.object({
     keys: z.object({ p256dh: z.string().min(20).max(200), auth: z.string().min(8).max(100) }),
   }),
 });
+
+/** How a person answered a page away from the board (the audit row's user agent says which). */
+export const answerChannels = ['push', 'sms', 'voice', 'link'] as const;
+export type AnswerChannel = (typeof answerChannels)[number];
+export const answerActions = ['acknowledge', 'decline'] as const;
+export type AnswerAction = (typeof answerActions)[number];
+
+/** POST /r/<token>: the body a response page's form (urlencoded) or a service worker (JSON) sends. */
+export const respondInput = z.object({
+  action: z.enum(answerActions, { error: 'Choose Acknowledge or Decline' }),
+  reason: z.string().trim().max(500, 'Keep the reason under 500 characters').optional(),
+});
+export type RespondInput = z.infer<typeof respondInput>;

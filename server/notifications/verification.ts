@@ -1,9 +1,10 @@
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 import { sendMail } from '../accounts/mailer.js';
-import type { Config } from '../config.js';
 import { AppError } from '../errors.js';
 import { placeCall, sendSms, TelephonyError } from './providers/telephony.js';
+import { type DeliverConfig, postSignedJson, SendFailure } from './deliver.js';
 import type { Channel } from './schemas.js';
+import { contactWebhookSecret } from './webhook-signing.js';
 
 /** How long a code works, how often one may be sent, how many wrong tries before a new one is needed. */
 export const CODE_TTL_MS = 10 * 60_000;
@@ -42,7 +43,8 @@ const unavailable = (what: string) => new AppError('PRECONDITION_FAILED', `${wha
  * holds that phone, mailbox or endpoint. A provider refusing the number is the user's error
  * (BAD_REQUEST on the address); a provider down is SERVICE_UNAVAILABLE (try again).
  */
-export async function sendCode(config: Pick<Config, 'mail' | 'telephony' | 'publicUrl'>, channel: Exclude<Channel, 'push'>, address: string, code: string): Promise<void> {
+export async function sendCode(config: DeliverConfig, contact: { id: string; channel: Exclude<Channel, 'push'>; address: string }, code: string): Promise<void> {
+  const { channel, address } = contact;
   const text = `Your Clarion verification code is ${code}. It expires in 10 minutes.`;
   try {
     if (channel === 'email') {
@@ -54,11 +56,11 @@ export async function sendCode(config: Pick<Config, 'mail' | 'telephony' | 'publ
       if (channel === 'sms') await sendSms(config.telephony, { to: address, body: text, statusCallbackUrl });
       else await placeCall(config.telephony, { to: address, script: `Your Clarion verification code is ${code.split('').join(', ')}. Again: ${code.split('').join(', ')}.`, gatherUrl: `${config.publicUrl}/hooks/telephony/gather`, statusCallbackUrl });
     } else {
-      const res = await fetch(address, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'clarion.verification', code }), signal: AbortSignal.timeout(10_000) });
-      if (!res.ok) throw new AppError('BAD_REQUEST', `The webhook answered ${res.status}`, { address: [`The address answered HTTP ${res.status}`] });
+      await postSignedJson(address, contactWebhookSecret(config.secrets.tokenSecret, contact.id), JSON.stringify({ type: 'clarion.verification', code }));
     }
   } catch (err) {
     if (err instanceof AppError) throw err;
+    if (err instanceof SendFailure && !err.retryable) throw new AppError('BAD_REQUEST', err.message, { address: [err.message.replace('The webhook', 'The address')] });
     if (err instanceof TelephonyError && !err.retryable) throw new AppError('BAD_REQUEST', 'The provider refused this number', { address: ['The provider refused this number'] });
     throw new AppError('SERVICE_UNAVAILABLE', 'Could not send the code just now: try again in a minute');
   }

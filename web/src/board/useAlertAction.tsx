@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { declineInput } from '../../../server/alerts/schemas.js';
+import { DECLINE_PRESETS, declineInput } from '../../../server/alerts/schemas.js';
 import { ConfirmDialog } from '../components/ConfirmDialog.js';
 import { Field } from '../components/Field.js';
 import { client, errorCode, errorMessage } from '../lib/api.js';
@@ -17,8 +17,6 @@ const labels: Record<AlertAction, { verb: string; confirm: string }> = {
 
 const reasonSchema = declineInput.shape.reason;
 
-/** What nurses say most often, one tap each on a touch screen; "Other…" opens a text field. */
-export const DECLINE_PRESETS = ['With another critical patient', 'In theatre or a procedure', 'Off the ward', 'Needs a doctor, not a nurse'] as const;
 
 /**
  * Resolving, cancelling and escalating go through a confirmation step (a mis-tap on a wall screen must
