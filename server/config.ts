@@ -77,6 +77,13 @@ const envSchema = z.object({
   TELEPHONY_ACCOUNT_SID: opt(z.string().min(1)),
   TELEPHONY_AUTH_TOKEN: opt(z.string().min(8)),
   TELEPHONY_FROM: opt(z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number such as +15550100123')),
+  // Most SMS plus calls Clarion sends in an hour, per person and per hospital (a runaway loop or SMS pumping).
+  TELEPHONY_MAX_PER_USER_PER_HOUR: opt(int(1, 10_000)),
+  TELEPHONY_MAX_PER_HOSPITAL_PER_HOUR: opt(int(1, 1_000_000)),
+  // Web Push: our VAPID key pair (npm run vapid:keys) and a contact for the push services.
+  WEB_PUSH_VAPID_PUBLIC_KEY: opt(z.string().regex(/^[A-Za-z0-9_-]{80,100}$/, 'must be a base64url P-256 public key (npm run vapid:keys)')),
+  WEB_PUSH_VAPID_PRIVATE_KEY: opt(z.string().regex(/^[A-Za-z0-9_-]{40,50}$/, 'must be a base64url P-256 private key (npm run vapid:keys)')),
+  WEB_PUSH_SUBJECT: opt(z.string().regex(/^(mailto:|https:\/\/)\S+$/, 'must be a mailto: or https:// address')),
   SETUP_LINK_HOURS: opt(int(1, 30 * 24)),
   CORS_ORIGINS: opt(z.string()),
   BACKUP_SCHEDULE: opt(z.string().regex(/^off$|^(\S+\s+){4,5}\S+$/, 'a cron pattern (5 or 6 fields) or "off"')),
@@ -123,10 +130,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   else if (!secretKey.safeParse(totpKey).success) problems.push('TOTP_ENCRYPTION_KEY: must be 32 bytes, base64-encoded');
   else if (strict && totpKey === DEVELOPMENT_TOTP_KEY) problems.push(`TOTP_ENCRYPTION_KEY: the development key is refused in ${profile}`);
 
-  const telephonyVars = ['TELEPHONY_URL', 'TELEPHONY_ACCOUNT_SID', 'TELEPHONY_AUTH_TOKEN', 'TELEPHONY_FROM'] as const;
-  const telephonySet = telephonyVars.filter((k) => env[k] !== undefined);
-  if (telephonySet.length && telephonySet.length < telephonyVars.length)
-    problems.push(`TELEPHONY_*: set all four or none (missing ${telephonyVars.filter((k) => env[k] === undefined).join(', ')})`);
+  const allOrNone = (group: string, vars: readonly (keyof typeof env)[]) => {
+    const missing = vars.filter((k) => env[k] === undefined);
+    if (missing.length && missing.length < vars.length) problems.push(`${group}: set all ${vars.length} or none (missing ${missing.join(', ')})`);
+  };
+  allOrNone('TELEPHONY_*', ['TELEPHONY_URL', 'TELEPHONY_ACCOUNT_SID', 'TELEPHONY_AUTH_TOKEN', 'TELEPHONY_FROM']);
+  allOrNone('WEB_PUSH_*', ['WEB_PUSH_VAPID_PUBLIC_KEY', 'WEB_PUSH_VAPID_PRIVATE_KEY', 'WEB_PUSH_SUBJECT']);
   const tokenSecret = env.TOKEN_SIGNING_SECRET ?? (strict ? undefined : DEVELOPMENT_TOKEN_SECRET);
   if (!tokenSecret) problems.push(`TOKEN_SIGNING_SECRET: required in ${profile} (at least 32 characters)`);
   else if (tokenSecret.length < 32) problems.push('TOKEN_SIGNING_SECRET: must be at least 32 characters');
@@ -208,6 +217,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     telephony:
       env.TELEPHONY_URL && env.TELEPHONY_ACCOUNT_SID && env.TELEPHONY_AUTH_TOKEN && env.TELEPHONY_FROM
         ? { baseUrl: env.TELEPHONY_URL, accountSid: env.TELEPHONY_ACCOUNT_SID, authToken: env.TELEPHONY_AUTH_TOKEN, from: env.TELEPHONY_FROM }
+        : null,
+    telephonyLimits: { perUserPerHour: env.TELEPHONY_MAX_PER_USER_PER_HOUR ?? 30, perHospitalPerHour: env.TELEPHONY_MAX_PER_HOSPITAL_PER_HOUR ?? 2_000 },
+    webPush:
+      env.WEB_PUSH_VAPID_PUBLIC_KEY && env.WEB_PUSH_VAPID_PRIVATE_KEY && env.WEB_PUSH_SUBJECT
+        ? { publicKey: env.WEB_PUSH_VAPID_PUBLIC_KEY, privateKey: env.WEB_PUSH_VAPID_PRIVATE_KEY, subject: env.WEB_PUSH_SUBJECT }
         : null,
     /** Browser origins other than this server's own that may call the API (same-origin is always allowed). */
     corsOrigins,

@@ -1,11 +1,11 @@
 import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import { toIso, toIsoOrNull } from '../common/schemas.js';
 import type { Tx } from '../db/client.js';
-import { alertPages, alerts, users } from '../db/schema.js';
+import { alertPages, alerts, pageAttempts, users } from '../db/schema.js';
 import type { Actor } from '../permissions.js';
 import { latestEventId } from './events.js';
 import { selectAlerts } from './queries.js';
-import type { Alert, Page } from './schemas.js';
+import type { Alert, Page, PageAttempt } from './schemas.js';
 
 type PageRow = typeof alertPages.$inferSelect & { userName: string };
 
@@ -46,7 +46,31 @@ function toPage(r: PageRow): Page {
 
 const pageColumns = { page: alertPages, userName: users.name };
 
-/** Every page of an alert in the order sent (alerts.getById; the caller has checked visibility). */
+// A provider's refusal can quote the number ("The 'To' number +1555… is not valid"): others see it masked.
+const maskNumbers = (text: string | null) => text && text.replace(/\+\d{3,}(\d{4})/g, (_m, last: string) => `+•••••${last}`);
+
+async function attemptsByPage(db: Tx, alertId: string): Promise<Map<string, PageAttempt[]>> {
+  const rows = await db.select().from(pageAttempts).where(eq(pageAttempts.alertId, alertId)).orderBy(asc(pageAttempts.step), asc(pageAttempts.createdAt));
+  const byPage = new Map<string, PageAttempt[]>();
+  for (const r of rows) {
+    const list = byPage.get(r.pageId) ?? [];
+    list.push({
+      channel: r.channel,
+      step: r.step,
+      status: r.status,
+      dueAt: toIso(r.dueAt),
+      sentAt: toIsoOrNull(r.sentAt),
+      deliveredAt: toIsoOrNull(r.deliveredAt),
+      answeredAt: toIsoOrNull(r.answeredAt),
+      answer: r.answer,
+      error: maskNumbers(r.error),
+    });
+    byPage.set(r.pageId, list);
+  }
+  return byPage;
+}
+
+/** Every page of an alert in the order sent, each with its attempts (alerts.getById; the caller has checked visibility). */
 export async function pagesOf(db: Tx, alertId: string): Promise<Page[]> {
   const rows = await db
     .select(pageColumns)
@@ -54,7 +78,8 @@ export async function pagesOf(db: Tx, alertId: string): Promise<Page[]> {
     .innerJoin(users, eq(users.id, alertPages.userId))
     .where(eq(alertPages.alertId, alertId))
     .orderBy(asc(alertPages.level), asc(alertPages.pagedAt), asc(users.name));
-  return rows.map((r) => toPage({ ...r.page, userName: r.userName }));
+  const attempts = rows.length ? await attemptsByPage(db, alertId) : new Map<string, PageAttempt[]>();
+  return rows.map((r) => ({ ...toPage({ ...r.page, userName: r.userName }), attempts: attempts.get(r.page.id) ?? [] }));
 }
 
 /** alerts.myPages: my open alerts that paged me, most urgent first, each with my latest page. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { zId, zIso, zText } from '../common/schemas.js';
-import { alertEventTypes, alertStatuses, escalationReasons, pageResponses, priorities } from '../db/enums.js';
+import { alertEventTypes, alertStatuses, attemptStatuses, escalationReasons, notificationChannels, pageResponses, priorities } from '../db/enums.js';
 import { targetKinds } from '../hospitals/settings.js';
 
 export const zPriority = z.enum(priorities);
@@ -139,6 +139,20 @@ export const onEventInput = z.object({ lastEventId: lastEventIdSchema.optional()
 
 export const getActiveOutput = z.object({ alerts: z.array(alertSchema), lastEventId: z.string() });
 /** One person paged for one level (people issue): why they were chosen, and what became of it. */
+/** One try to reach a paged person on one channel; no address (contacts are their owner's). */
+export const pageAttemptSchema = z.object({
+  channel: z.enum(notificationChannels),
+  step: z.number().int(),
+  status: z.enum(attemptStatuses),
+  dueAt: zIso,
+  sentAt: zIso.nullable(),
+  deliveredAt: zIso.nullable(),
+  answeredAt: zIso.nullable(),
+  answer: z.enum(pageResponses).nullable(),
+  error: z.string().nullable(),
+});
+export type PageAttempt = z.infer<typeof pageAttemptSchema>;
+
 export const pageSchema = z.object({
   userId: z.string(),
   userName: z.string(),
@@ -152,6 +166,8 @@ export const pageSchema = z.object({
   readAt: zIso.nullable(),
   respondedAt: zIso.nullable(),
   response: z.enum(pageResponses).nullable(),
+  /** alerts.getById only: each message sent to reach this person (the channels issue's outbox), in step order. */
+  attempts: z.array(pageAttemptSchema).optional(),
 });
 export type Page = z.infer<typeof pageSchema>;
 

@@ -6,6 +6,7 @@ import { contacts } from '../db/schema.js';
 import type { AppDeps } from '../deps.js';
 import { AppError, badRequest, notFound } from '../errors.js';
 import type { AddContactInput, Contact } from './schemas.js';
+import { takeTelephonySlot } from './rate-limits.js';
 import { contactWebhookSecret } from './webhook-signing.js';
 import { CODE_RESEND_MS, CODE_TTL_MS, codeMatches, hashCode, MAX_CODE_ATTEMPTS, maskAddress, newCode, sendCode } from './verification.js';
 
@@ -38,8 +39,11 @@ async function findOwn(tx: Tx, owner: Owner, contactId: string, lock = false) {
 }
 
 /** Issues a new code for an unverified contact and sends it; the row keeps only its HMAC. */
-async function issueCode(deps: AppDeps, contactId: string, channel: Exclude<Contact['channel'], 'push'>, address: string): Promise<void> {
+async function issueCode(deps: AppDeps, owner: Owner, contactId: string, channel: Exclude<Contact['channel'], 'push'>, address: string): Promise<void> {
   const code = newCode();
+  if ((channel === 'sms' || channel === 'voice') && (await takeTelephonySlot(deps, owner.hospitalId, owner.id))) {
+    throw new AppError('TOO_MANY_REQUESTS', 'Too many texts and calls to your numbers this hour: try again later');
+  }
   await sendCode(deps.config, { id: contactId, channel, address }, code);
   await deps.db
     .update(contacts)
@@ -69,7 +73,7 @@ export async function addContact(deps: AppDeps, audit: AuditContext, owner: Owne
       .returning({ ...columns, codeSentAt: contacts.codeSentAt });
     if (!row) return addContact(deps, audit, owner, input);
   }
-  await issueCode(deps, row.id, input.channel, input.address);
+  await issueCode(deps, owner, row.id, input.channel, input.address);
   await logAuditEvent(deps.db, audit, { action: 'contact.added', resource: 'contact', resourceId: row.id, metadata: { channel: input.channel, address: maskAddress(input.channel, input.address) } });
   const added = toContact((await findOwn(deps.db, owner, row.id)) as Row);
   // A pager gateway checks each POST's X-Clarion-Signature with this (derived, so never stored).

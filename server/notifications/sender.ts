@@ -1,9 +1,12 @@
 import { sql } from 'drizzle-orm';
+import type { Config } from '../config.js';
 import type { Tx } from '../db/client.js';
+import type { AppDeps } from '../deps.js';
 import { RESPONSE_LINK_TTL_SECONDS } from './answers.js';
 import { fallThrough } from './attempts.js';
 import { type DeliverConfig, deliver, type OutboundPage, SendFailure } from './deliver.js';
 import { TelephonyError } from './providers/telephony.js';
+import { takeTelephonySlot } from './rate-limits.js';
 
 /*
  * The outbox sender (the worker runs it every second; tests call it directly). Due rows are claimed
@@ -19,10 +22,10 @@ const BATCH = 50;
 /** Seconds before try n+1 after a retryable failure (a provider blip, a timeout). */
 const backoffSeconds = (tries: number) => (tries <= 1 ? 5 : 15);
 
-type Claimed = OutboundPage & { step: number; tries: number; alertStatus: string; response: string | null };
+type Claimed = OutboundPage & { hospitalId: string; userId: string; step: number; tries: number; alertStatus: string; response: string | null };
 
 /** One pass: claims the due rows, sends or cancels each. Returns how many rows it handled. */
-export async function sendDueAttempts(deps: { db: Tx; config: DeliverConfig }): Promise<number> {
+export async function sendDueAttempts(deps: { db: Tx; redis: AppDeps['redis']; config: DeliverConfig & Pick<Config, 'redis' | 'telephonyLimits'> }): Promise<number> {
   const { rows } = await deps.db.execute<Claimed>(sql`
     WITH due AS (
       SELECT id FROM page_attempts
@@ -33,7 +36,7 @@ export async function sendDueAttempts(deps: { db: Tx; config: DeliverConfig }): 
       token_expires_at = coalesce(pa.token_expires_at, now() + make_interval(secs => ${RESPONSE_LINK_TTL_SECONDS}))
     FROM due, alert_pages ap, alerts al, departments d, hospitals h
     WHERE pa.id = due.id AND ap.id = pa.page_id AND al.id = pa.alert_id AND d.id = al.department_id AND h.id = pa.hospital_id
-    RETURNING pa.id AS "attemptId", pa.page_id AS "pageId", pa.alert_id AS "alertId", pa.step, pa.tries, pa.channel, pa.contact_id AS "contactId",
+    RETURNING pa.id AS "attemptId", pa.hospital_id AS "hospitalId", pa.user_id AS "userId", pa.page_id AS "pageId", pa.alert_id AS "alertId", pa.step, pa.tries, pa.channel, pa.contact_id AS "contactId",
               (SELECT c.address FROM contacts c WHERE c.id = pa.contact_id) AS address,
               (SELECT c.push_keys FROM contacts c WHERE c.id = pa.contact_id) AS "pushKeys", al.priority, al.status AS "alertStatus", al.title, ap.response, al.room_number AS "roomNumber",
               d.code AS department, coalesce(h.settings->>'notificationDetail', 'minimal') AS detail`);
@@ -44,6 +47,8 @@ export async function sendDueAttempts(deps: { db: Tx; config: DeliverConfig }): 
       continue;
     }
     try {
+      const limited = row.channel === 'sms' || row.channel === 'voice' ? await takeTelephonySlot(deps, row.hospitalId, row.userId) : null;
+      if (limited) throw new SendFailure(limited, false);
       const providerId = await deliver(deps.config, row);
       await deps.db.execute(sql`UPDATE page_attempts SET status = 'sent', provider_id = ${providerId}, sent_at = now(), error = NULL, updated_at = now() WHERE id = ${row.attemptId} AND status = 'sending'`);
     } catch (err) {
