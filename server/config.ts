@@ -84,6 +84,7 @@ const envSchema = z.object({
   WEB_PUSH_VAPID_PUBLIC_KEY: opt(z.string().regex(/^[A-Za-z0-9_-]{80,100}$/, 'must be a base64url P-256 public key (npm run vapid:keys)')),
   WEB_PUSH_VAPID_PRIVATE_KEY: opt(z.string().regex(/^[A-Za-z0-9_-]{40,50}$/, 'must be a base64url P-256 private key (npm run vapid:keys)')),
   WEB_PUSH_SUBJECT: opt(z.string().regex(/^(mailto:|https:\/\/)\S+$/, 'must be a mailto: or https:// address')),
+  WEB_PUSH_CA_FILE: opt(z.string().min(1)),
   SETUP_LINK_HOURS: opt(int(1, 30 * 24)),
   CORS_ORIGINS: opt(z.string()),
   BACKUP_SCHEDULE: opt(z.string().regex(/^off$|^(\S+\s+){4,5}\S+$/, 'a cron pattern (5 or 6 fields) or "off"')),
@@ -221,7 +222,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     telephonyLimits: { perUserPerHour: env.TELEPHONY_MAX_PER_USER_PER_HOUR ?? 30, perHospitalPerHour: env.TELEPHONY_MAX_PER_HOSPITAL_PER_HOUR ?? 2_000 },
     webPush:
       env.WEB_PUSH_VAPID_PUBLIC_KEY && env.WEB_PUSH_VAPID_PRIVATE_KEY && env.WEB_PUSH_SUBJECT
-        ? { publicKey: env.WEB_PUSH_VAPID_PUBLIC_KEY, privateKey: env.WEB_PUSH_VAPID_PRIVATE_KEY, subject: env.WEB_PUSH_SUBJECT }
+        ? { publicKey: env.WEB_PUSH_VAPID_PUBLIC_KEY, privateKey: env.WEB_PUSH_VAPID_PRIVATE_KEY, subject: env.WEB_PUSH_SUBJECT, caFile: env.WEB_PUSH_CA_FILE }
         : null,
     /** Browser origins other than this server's own that may call the API (same-origin is always allowed). */
     corsOrigins,

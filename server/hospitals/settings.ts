@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isValidTimezone } from '../common/timezone.js';
 import { priorities, roles } from '../db/enums.js';
+import { rulesSchema } from '../notifications/schemas.js';
 
 /**
  * Who a level of escalation pages (DESIGN.md, "People, not only screens"). Resolved to people at the
@@ -42,6 +43,8 @@ export const hospitalSettingsSchema = z.object({
   timezone: timezoneSchema.optional(),
   /** What a page says on a lock screen, an SMS or an email: 'minimal' carries no patient detail; 'full' adds the title. */
   notificationDetail: z.enum(['minimal', 'full']),
+  /** How a person of a role is reached until they set their own rules; a role left out gets Clarion's built-in steps. */
+  notificationDefaults: z.partialRecord(z.enum(roles), rulesSchema).optional(),
 });
 export type HospitalSettings = z.infer<typeof hospitalSettingsSchema>;
 
@@ -99,6 +102,8 @@ export const hospitalSettingsPatchSchema = z.strictObject({
   noScreenAlertAfterSeconds: hospitalSettingsSchema.shape.noScreenAlertAfterSeconds.optional(),
   timezone: timezoneSchema.nullable().optional(),
   notificationDetail: hospitalSettingsSchema.shape.notificationDetail.optional(),
+  /** Replaces the whole map; null removes it (built-in defaults for every role). */
+  notificationDefaults: z.partialRecord(z.enum(roles), rulesSchema).nullable().optional(),
 });
 export type HospitalSettingsPatch = z.infer<typeof hospitalSettingsPatchSchema>;
 

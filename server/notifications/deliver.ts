@@ -1,7 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { Agent } from 'node:https';
 import { sendMail } from '../accounts/mailer.js';
 import type { Config } from '../config.js';
 import { responseLink } from './answers.js';
 import { placeCall, sendSms } from './providers/telephony.js';
+import { type PushPayload, sendPush } from './providers/webpush.js';
 import type { Channel } from './schemas.js';
 import { contactWebhookSecret, SIGNATURE_HEADER, signatureHeader } from './webhook-signing.js';
 
@@ -21,7 +24,7 @@ export type OutboundPage = {
   detail: 'minimal' | 'full';
 };
 
-export type DeliverConfig = Pick<Config, 'mail' | 'telephony' | 'publicUrl' | 'secrets'>;
+export type DeliverConfig = Pick<Config, 'mail' | 'telephony' | 'publicUrl' | 'secrets' | 'webPush'>;
 
 export class SendFailure extends Error {
   constructor(
@@ -71,38 +74,89 @@ export async function postSignedJson(url: string, secret: string, body: string):
   if (!res.ok) throw new SendFailure(`The webhook answered HTTP ${res.status}`, res.status >= 500 || res.status === 429);
 }
 
-/** Sends one message; returns the provider's id where there is one (SMS and calls: callbacks name it). */
-export async function deliver(config: DeliverConfig, p: OutboundPage): Promise<string | null> {
-  if (!p.address) throw new SendFailure('The contact was removed', false);
+/** One message in each channel's form: what `send` puts on the wire. */
+export interface Message {
+  subject: string;
+  text: string;
+  html: string;
+  sms: string;
+  /** Read out by the call; a keypress answers (the gather hook). */
+  voice: string;
+  webhook: string;
+  push: PushPayload;
+}
+
+/** A page: the minimal text, the response link, how to answer on each channel. */
+export function pageMessage(config: DeliverConfig, p: OutboundPage): Message {
   const text = pageText(p);
   const link = responseLink(config.publicUrl, config.secrets.tokenSecret, p.attemptId);
-  switch (p.channel) {
-    case 'email': {
+  return {
+    subject: `Clarion page: ${text}`,
+    text: [`Clarion page: ${text}.`, `Acknowledge or decline: ${link}`, 'Or open Clarion.'].join('\n\n'),
+    html: `<p>Clarion page: <strong>${escapeHtml(text)}</strong></p><p><a href="${escapeHtml(link)}">Acknowledge or decline</a></p><p>Or open Clarion.</p>`,
+    sms: `Clarion: ${text}. Reply 1 to acknowledge, 2 to decline. ${link}`,
+    voice: `This is Clarion. ${text.replaceAll(' · ', ', ')}. Press 1 to acknowledge. Press 2 to decline.`,
+    webhook: webhookBody(p, link),
+    push: { v: 1, title: text, body: 'Tap to open, or Acknowledge / Decline', tag: p.pageId, alertId: p.alertId, pageId: p.pageId, url: '/#/my-alerts', respondUrl: link, priority: p.priority as PushPayload['priority'] },
+  };
+}
+
+/** notifications.test: the same channel, no page, nothing to answer. */
+export function testMessage(): Message {
+  const text = 'Clarion test: this is how a page will reach you. Nothing to do.';
+  return {
+    subject: 'Clarion test message',
+    text,
+    html: `<p>${text}</p>`,
+    sms: text,
+    voice: 'This is a Clarion test call. This is how a page will reach you. Nothing to do. Goodbye.',
+    webhook: JSON.stringify({ type: 'clarion.test' }),
+    push: { v: 1, title: 'Clarion test', body: 'This is how a page will reach you. Nothing to do.', tag: 'clarion-test', alertId: 'test', pageId: 'test', url: '/#/reach', respondUrl: null, priority: 'low' },
+  };
+}
+
+export type Target = Pick<OutboundPage, 'channel' | 'contactId' | 'address' | 'pushKeys'>;
+
+/** Sends one message; returns the provider's id where there is one (SMS and calls: callbacks name it). */
+export async function send(config: DeliverConfig, to: Target, m: Message): Promise<string | null> {
+  if (!to.address) throw new SendFailure('The contact was removed', false);
+  switch (to.channel) {
+    case 'email':
       if (!config.mail.smtpUrl) throw new SendFailure('Email is not set up on this server', false);
-      const lines = [`Clarion page: ${text}.`, `Acknowledge or decline: ${link}`, 'Or open Clarion.'];
-      const html = `<p>Clarion page: <strong>${escapeHtml(text)}</strong></p><p><a href="${escapeHtml(link)}">Acknowledge or decline</a></p><p>Or open Clarion.</p>`;
-      await sendMail(config, { to: p.address, subject: `Clarion page: ${text}`, text: lines.join('\n\n'), html });
+      await sendMail(config, { to: to.address, subject: m.subject, text: m.text, html: m.html });
       return null;
-    }
     case 'sms':
     case 'voice': {
       if (!config.telephony) throw new SendFailure('SMS and voice are not set up on this server', false);
       const statusCallbackUrl = `${config.publicUrl}/hooks/telephony/status`;
       const sent =
-        p.channel === 'sms'
-          ? await sendSms(config.telephony, { to: p.address, body: `Clarion: ${text}. Reply 1 to acknowledge, 2 to decline. ${link}`, statusCallbackUrl })
-          : await placeCall(config.telephony, {
-              to: p.address,
-              script: `This is Clarion. ${text.replaceAll(' · ', ', ')}. Press 1 to acknowledge. Press 2 to decline.`,
-              gatherUrl: `${config.publicUrl}/hooks/telephony/gather`,
-              statusCallbackUrl,
-            });
+        to.channel === 'sms'
+          ? await sendSms(config.telephony, { to: to.address, body: m.sms, statusCallbackUrl })
+          : await placeCall(config.telephony, { to: to.address, script: m.voice, gatherUrl: `${config.publicUrl}/hooks/telephony/gather`, statusCallbackUrl });
       return sent.providerId;
     }
     case 'webhook':
-      await postSignedJson(p.address, contactWebhookSecret(config.secrets.tokenSecret, p.contactId as string), webhookBody(p, link));
+      await postSignedJson(to.address, contactWebhookSecret(config.secrets.tokenSecret, to.contactId as string), m.webhook);
       return null;
-    case 'push':
-      throw new SendFailure('Web Push sending is not built yet', false);
+    case 'push': {
+      if (!config.webPush) throw new SendFailure('Web Push is not set up on this server', false);
+      if (!to.pushKeys) throw new SendFailure('The push subscription has no keys', false);
+      await sendPush(config.webPush, { endpoint: to.address, keys: to.pushKeys }, m.push, { agent: pushAgent(config.webPush) });
+      return null;
+    }
   }
+}
+
+export const deliver = (config: DeliverConfig, p: OutboundPage) => send(config, p, pageMessage(config, p));
+
+const agents = new Map<string, Agent>();
+/** WEB_PUSH_CA_FILE: the CA of a hospital's TLS-inspecting proxy between Clarion and the push services. */
+function pushAgent(cfg: NonNullable<Config['webPush']>): Agent | undefined {
+  if (!cfg.caFile) return undefined;
+  let agent = agents.get(cfg.caFile);
+  if (!agent) {
+    agent = new Agent({ ca: readFileSync(cfg.caFile), keepAlive: true });
+    agents.set(cfg.caFile, agent);
+  }
+  return agent;
 }

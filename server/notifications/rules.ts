@@ -1,18 +1,25 @@
 import { and, eq } from 'drizzle-orm';
 import { type AuditContext, logAuditEvent } from '../audit/log.js';
 import type { Tx } from '../db/client.js';
-import { contacts, notificationRules, priorities } from '../db/schema.js';
+import { contacts, hospitals, notificationRules, priorities } from '../db/schema.js';
+import { readSettings } from '../hospitals/settings.js';
 import type { Role } from '../permissions.js';
 import { listContacts } from './contacts.js';
 import { type Contact, type Rules, type RulesOutput, rulesSchema } from './schemas.js';
 
+export type HospitalDefaults = Partial<Record<Role, Rules>> | undefined;
+
 /**
- * What a person gets before they set anything: a push at once for every priority, then for critical
- * and high an SMS and a call if the push goes unanswered. A step whose channel has no verified
- * contact is skipped when a page is sent, so these defaults are safe for someone with no phone set up.
- * (Per-hospital defaults by role come with the hospital settings of the channels issue.)
+ * What a person gets before they set anything: their hospital's defaults for their role
+ * (settings.notificationDefaults), else a push at once for every priority, then for critical and
+ * high an SMS and a call if the push goes unanswered. A step whose channel has no verified contact
+ * is skipped when a page is sent, so these defaults are safe for someone with no phone set up.
  */
-export function defaultRules(_role: Role): Rules {
+export function defaultRules(role: Role, hospital?: HospitalDefaults): Rules {
+  return hospital?.[role] ?? builtInRules();
+}
+
+function builtInRules(): Rules {
   return {
     critical: [
       { channel: 'push', delaySeconds: 0 },
@@ -40,13 +47,18 @@ interface Person {
   role: Role;
 }
 
+const hospitalDefaults = async (db: Tx, hospitalId: string): Promise<HospitalDefaults> => {
+  const [h] = await db.select({ settings: hospitals.settings }).from(hospitals).where(eq(hospitals.id, hospitalId));
+  return readSettings(h?.settings).notificationDefaults;
+};
+
 export async function getRules(db: Tx, user: Person): Promise<RulesOutput> {
   const [row] = await db
     .select({ rules: notificationRules.rules })
     .from(notificationRules)
     .where(and(eq(notificationRules.hospitalId, user.hospitalId), eq(notificationRules.userId, user.id)));
   const parsed = row ? rulesSchema.safeParse(row.rules) : null;
-  const rules = parsed?.success ? parsed.data : defaultRules(user.role);
+  const rules = parsed?.success ? parsed.data : defaultRules(user.role, await hospitalDefaults(db, user.hospitalId));
   const list = await listContacts(db, user.hospitalId, user.id);
   return { rules, custom: Boolean(parsed?.success), contacts: list, unreachable: unreachablePriorities(rules, list) };
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { zEmail, zId } from '../common/schemas.js';
-import { notificationChannels, priorities } from '../db/enums.js';
+import { notificationChannels, priorities, roles } from '../db/enums.js';
 
 /**
  * Zod schemas of the notifications API (DESIGN.md "Reaching the phone"), shared with the web's
@@ -96,3 +96,24 @@ export const respondInput = z.object({
   reason: z.string().trim().max(500, 'Keep the reason under 500 characters').optional(),
 });
 export type RespondInput = z.infer<typeof respondInput>;
+
+/** An admin's list of people a page would reach on screens only, for some priority. */
+export const unreachableUserSchema = z.object({
+  userId: z.string(),
+  name: z.string(),
+  role: z.enum(roles),
+  department: z.string().nullable(),
+  unreachable: z.array(z.enum(priorities)).min(1),
+  verifiedChannels: z.array(channelSchema),
+  /** Active schedules the person is on: a page by rota would reach nobody's phone. */
+  schedules: z.array(z.string()),
+});
+export type UnreachableUser = z.infer<typeof unreachableUserSchema>;
+export const unreachableOutput = z.object({ users: z.array(unreachableUserSchema) });
+
+export const testChannelInput = z.object({ channel: channelSchema });
+export const testChannelOutput = z.object({
+  sent: z.number().int(),
+  failed: z.array(z.object({ contactId: z.string(), error: z.string() })),
+});
+export const pushConfigOutput = z.object({ publicKey: z.string().nullable() });

@@ -6,6 +6,7 @@ import { RESPONSE_LINK_TTL_SECONDS } from './answers.js';
 import { fallThrough } from './attempts.js';
 import { type DeliverConfig, deliver, type OutboundPage, SendFailure } from './deliver.js';
 import { TelephonyError } from './providers/telephony.js';
+import { PushError } from './providers/webpush.js';
 import { takeTelephonySlot } from './rate-limits.js';
 
 /*
@@ -52,7 +53,9 @@ export async function sendDueAttempts(deps: { db: Tx; redis: AppDeps['redis']; c
       const providerId = await deliver(deps.config, row);
       await deps.db.execute(sql`UPDATE page_attempts SET status = 'sent', provider_id = ${providerId}, sent_at = now(), error = NULL, updated_at = now() WHERE id = ${row.attemptId} AND status = 'sending'`);
     } catch (err) {
-      const retryable = err instanceof SendFailure ? err.retryable : err instanceof TelephonyError ? err.retryable : true;
+      const retryable = err instanceof SendFailure || err instanceof TelephonyError || err instanceof PushError ? err.retryable : true;
+      // The browser unsubscribed or the subscription expired: that device is gone for every later page too.
+      if (err instanceof PushError && err.gone && row.contactId) await deps.db.execute(sql`DELETE FROM contacts WHERE id = ${row.contactId} AND channel = 'push'`);
       const message = (err instanceof Error ? err.message : String(err)).slice(0, 500);
       if (retryable && row.tries < MAX_TRIES) {
         await deps.db.execute(sql`UPDATE page_attempts SET status = 'queued', error = ${message}, due_at = now() + make_interval(secs => ${backoffSeconds(row.tries)}), updated_at = now() WHERE id = ${row.attemptId}`);

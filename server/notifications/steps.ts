@@ -1,7 +1,7 @@
 import { and, eq, inArray, isNotNull } from 'drizzle-orm';
 import type { Tx } from '../db/client.js';
 import { contacts, notificationRules, type priorities, users } from '../db/schema.js';
-import { defaultRules } from './rules.js';
+import { defaultRules, type HospitalDefaults } from './rules.js';
 import { type Channel, rulesSchema } from './schemas.js';
 
 /** One outbox row to write for a paged person: a verified contact, its step and delay. */
@@ -17,7 +17,13 @@ export interface PlannedStep {
  * role), each step on every verified contact of its channel (two phones ring together), a step with
  * no verified contact left out. Read just before the page is written, like the targets.
  */
-export async function planSteps(db: Tx, hospitalId: string, userIds: string[], priority: (typeof priorities)[number]): Promise<Map<string, PlannedStep[]>> {
+export async function planSteps(
+  db: Tx,
+  hospitalId: string,
+  userIds: string[],
+  priority: (typeof priorities)[number],
+  hospitalDefaults?: HospitalDefaults,
+): Promise<Map<string, PlannedStep[]>> {
   const plan = new Map<string, PlannedStep[]>();
   if (!userIds.length) return plan;
   const [people, rules, verified] = await Promise.all([
@@ -31,7 +37,7 @@ export async function planSteps(db: Tx, hospitalId: string, userIds: string[], p
   const own = new Map(rules.map((r) => [r.userId, rulesSchema.safeParse(r.rules)]));
   for (const p of people) {
     const parsed = own.get(p.id);
-    const steps = (parsed?.success ? parsed.data : defaultRules(p.role))[priority];
+    const steps = (parsed?.success ? parsed.data : defaultRules(p.role, hospitalDefaults))[priority];
     const mine = verified.filter((c) => c.userId === p.id);
     plan.set(
       p.id,

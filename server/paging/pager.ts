@@ -42,7 +42,7 @@ export async function pageLevel(deps: AlertDeps, alertId: string, level: number)
   if (!targets) return 'skipped';
   const recipients = await resolveTargets(deps.db, a, targets, new Date(), settings.timezone ?? deps.config.defaultTimezone);
   // Each person's channel steps ride in the same statement: the outbox rows commit with the pages.
-  const plan = await planSteps(deps.db, a.hospitalId, recipients.map((r) => r.userId), a.priority);
+  const plan = await planSteps(deps.db, a.hospitalId, recipients.map((r) => r.userId), a.priority, settings.notificationDefaults);
   const payload = { alertId, level, recipients: recipients.map((r) => ({ ...r, steps: plan.get(r.userId) ?? [] })), targets: targets.map((t) => t.kind) };
   const { rows } = await deps.db.execute<{ r: Paged | null }>(sql`SELECT clarion_page_level(${JSON.stringify(payload)}::jsonb) AS r`);
   const outcome = rows[0]?.r;

@@ -141,7 +141,7 @@ describe('tenant isolation sweep (every procedure, Riverside ids, General users)
         expect(r.status, what).toBeLessThan(500);
         tally[r.code ?? 'OK'] = (tally[r.code ?? 'OK'] ?? 0) + 1;
         if (r.status >= 400) {
-          expect(['NOT_FOUND', 'FORBIDDEN', 'BAD_REQUEST', 'UNAUTHORIZED', 'CONFLICT', 'TOO_MANY_REQUESTS', 'PAYLOAD_TOO_LARGE'], what).toContain(r.code);
+          expect(['NOT_FOUND', 'FORBIDDEN', 'BAD_REQUEST', 'UNAUTHORIZED', 'CONFLICT', 'TOO_MANY_REQUESTS', 'PAYLOAD_TOO_LARGE', 'PRECONDITION_FAILED'], what).toContain(r.code);
           // Refusals must not reveal that the Riverside record exists.
           if (r.code === 'FORBIDDEN' || r.code === 'CONFLICT') expect(JSON.stringify(r.body), what).not.toContain(id);
         }
