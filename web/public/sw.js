@@ -85,32 +85,29 @@ async function respond(respondUrl, action) {
   }
 }
 
-/** Focuses an open Clarion window (navigating it to `url`) or opens one. */
-async function openOrFocus(url) {
+/** Focuses an open Clarion window on the app path `url`, or opens one. */
+async function openApp(url) {
   const target = new URL(url, self.location.origin);
-  if (target.origin === self.location.origin) {
-    const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
-    const win = windows.find((w) => new URL(w.url).origin === target.origin);
-    if (win) {
-      const focused = await win.focus();
-      // navigate() needs a window this worker controls; one opened before it took over keeps its view.
-      if (focused.url !== target.href) await focused.navigate(target.href).catch(() => undefined);
-      return;
-    }
-  }
-  await self.clients.openWindow(target.href);
+  const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+  const win = windows.find((w) => new URL(w.url).origin === target.origin);
+  if (!win) return self.clients.openWindow(target.href);
+  // Browsers allow focus() only while handling the click; the window is still navigated without it.
+  const focused = await win.focus().catch(() => win);
+  // navigate() needs a window this worker controls; one opened before it took over keeps its view.
+  if (focused.url !== target.href) await focused.navigate(target.href).catch(() => undefined);
 }
 
 /** A tap (no action) opens the alert in the app; a button answers it. Exposed on self for the e2e test. */
 async function handleClick(data, action) {
   const d = data || {};
   if ((action === 'acknowledge' || action === 'decline') && d.respondUrl) {
-    if (!(await respond(d.respondUrl, action))) return openOrFocus(d.respondUrl);
+    // In a window of its own: the response page must not replace a ward board that is open.
+    if (!(await respond(d.respondUrl, action))) return self.clients.openWindow(d.respondUrl);
     // The answer replaces the page's notification, quietly, so the person sees it was taken.
     await self.registration.showNotification(ANSWERS[action], { body: d.title || '', tag: d.tag, silent: true, data: { url: d.url || '/', respondUrl: null } });
     return;
   }
-  return openOrFocus(d.url || '/');
+  return openApp(d.url || '/');
 }
 self.clarion = { parsePayload, notificationFor, handleClick };
 

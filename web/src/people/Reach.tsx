@@ -3,6 +3,7 @@ import type { RulesOutput } from '../../../server/notifications/schemas.js';
 import { errorMessage, useTRPC } from '../lib/api.js';
 import { priorityLabel } from '../lib/format.js';
 import { ReachContacts } from './ReachContacts.js';
+import { ReachDevice, useThisDevice } from './ReachDevice.js';
 import { ReachRules } from './ReachRules.js';
 import './Reach.css';
 
@@ -15,13 +16,14 @@ function listed(priorities: RulesOutput['unreachable']): string {
 }
 
 /**
- * How Clarion reaches me: my verified phones, mailboxes and webhooks, and for each priority the
+ * How Clarion reaches me: push on this device, my verified phones, mailboxes and webhooks, and for each priority the
  * steps tried while a page is unanswered. A nurse sets this up on her phone, a doctor before a night
  * on call; until a step has a verified contact, pages reach the screens only, and the page says so.
  */
 export function Reach() {
   const trpc = useTRPC();
   const q = useQuery(trpc.notifications.getRules.queryOptions());
+  const device = useThisDevice();
   if (q.isError) return <p role="alert">{errorMessage(q.error)}</p>;
   if (!q.data)
     return (
@@ -41,7 +43,10 @@ export function Reach() {
           </p>
         ) : null}
       </div>
-      <ReachContacts contacts={contacts} />
+      <div className="reach-column">
+        <ReachDevice device={device} contacts={contacts} />
+        <ReachContacts contacts={contacts} thisDevice={device.endpoint} />
+      </div>
       <ReachRules rules={rules} custom={custom} contacts={contacts} />
     </main>
   );

@@ -27,7 +27,7 @@ function useRefresh() {
 }
 
 /** One contact: verified, or waiting for the code that was sent to it (typed here). */
-function ContactItem({ contact, focusCode }: { contact: Contact; focusCode: boolean }) {
+function ContactItem({ contact, focusCode, thisDevice }: { contact: Contact; focusCode: boolean; thisDevice: string | null }) {
   const trpc = useTRPC();
   const refresh = useRefresh();
   const [code, setCode] = useState('');
@@ -36,7 +36,8 @@ function ContactItem({ contact, focusCode }: { contact: Contact; focusCode: bool
   const verify = useMutation(trpc.notifications.verifyContact.mutationOptions({ onSuccess: refresh, onError: (err) => setErrors(serverFieldErrors(err)) }));
   const resend = useMutation(trpc.notifications.addContact.mutationOptions({ onSuccess: refresh }));
   const remove = useMutation(trpc.notifications.removeContact.mutationOptions({ onSuccess: () => refresh().then(() => setConfirming(false)) }));
-  const what = contact.channel === 'push' ? 'This device (push)' : contact.address;
+  // A push contact's address is its endpoint, meaningless to a person: say which device it is.
+  const what = contact.channel !== 'push' ? contact.address : contact.address === thisDevice ? 'This device' : 'Another device or browser';
   const expired = !contact.verified && (!contact.codeExpiresAt || Date.parse(contact.codeExpiresAt) < Date.now());
 
   return (
@@ -175,13 +176,12 @@ function AddContact({ onAdded }: { onAdded: (c: Contact) => void }) {
       <button type="submit" className="primary" disabled={add.isPending}>
         {add.isPending ? 'Sending the code…' : 'Add and send a code'}
       </button>
-      <p className="muted">Push to this device: coming with the installable app.</p>
     </form>
   );
 }
 
 /** My phones, mailboxes, devices and gateways, and a form to add one. */
-export function ReachContacts({ contacts }: { contacts: Contact[] }) {
+export function ReachContacts({ contacts, thisDevice }: { contacts: Contact[]; thisDevice: string | null }) {
   const [added, setAdded] = useState<Contact | null>(null);
   const waiting = contacts.find((c) => c.id === added?.id && !c.verified);
   return (
@@ -192,7 +192,7 @@ export function ReachContacts({ contacts }: { contacts: Contact[] }) {
       {contacts.length ? (
         <ul aria-label="My contacts">
           {contacts.map((c) => (
-            <ContactItem key={c.id} contact={c} focusCode={added?.id === c.id} />
+            <ContactItem key={c.id} contact={c} focusCode={added?.id === c.id} thisDevice={thisDevice} />
           ))}
         </ul>
       ) : (

@@ -82,7 +82,7 @@ export function ReachRules({ rules, custom, contacts }: { rules: Rules; custom: 
         While a page is unanswered, each step is tried the given number of seconds after it was sent.{custom ? '' : ' These are the defaults until you save your own.'}
       </p>
       {!ready.has('push') && PRIORITIES.some((p) => draft[p].some((s) => s.channel === 'push')) ? (
-        <p className="muted">Push steps are skipped until a device of yours gets push notifications (coming with the installable app).</p>
+        <p className="muted">Push steps are skipped until a device of yours gets push notifications: allow them under This device.</p>
       ) : null}
       {PRIORITIES.map((p) => {
         const P = priorityLabel[p] as string;
