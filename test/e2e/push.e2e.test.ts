@@ -1,50 +1,64 @@
+import { rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import type { BrowserContext, Page } from 'playwright-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sendDueAttempts } from '../../server/notifications/sender.js';
 import { generateVapidKeys, type PushPayload, pushPayloadSchema } from '../../server/notifications/providers/webpush.js';
 import { axeViolations, describeViolations } from '../support/axe.js';
-import { openScreen, SCREENSHOT_DIR, screenshot, startWebApp, type WebApp } from '../support/browser.js';
+import { createWebTestEnv, launchBrowser, openScreen, RestartableServer, SCREENSHOT_DIR, screenshot, type WebApp } from '../support/browser.js';
+import { denyNotifications, serviceWorkerOf, spyOnAnswers } from '../support/push-browser.js';
+import { type PushReceiver, startPushReceiver } from '../support/push-receiver.js';
+import { clientFor } from '../support/server.js';
+import { seedTenants } from '../support/tenants.js';
 
 // Web Push in Debian's Chromium, as far as a browser without a push service goes: the manifest, the
 // service worker at scope /, the permission, the "This device" block's words when subscribing fails
 // (headless Chromium has no push service: subscribe() rejects), and the worker's push and click
-// handlers, fed a real push event through the DevTools protocol.
+// handlers, fed real push events through the DevTools protocol. The whole chain runs once too: a page
+// sent by the outbox to the test push service, decrypted there, delivered into the browser's worker,
+// acknowledged from the notification through the real response link.
 let app: WebApp;
+let rx: PushReceiver;
 const vapid = generateVapidKeys();
 
-beforeAll(async () => {
-  app = await startWebApp({ WEB_PUSH_VAPID_PUBLIC_KEY: vapid.publicKey, WEB_PUSH_VAPID_PRIVATE_KEY: vapid.privateKey, WEB_PUSH_SUBJECT: 'mailto:it@general.test' });
-});
-
-/**
- * Bridge until notifications.pushConfig is on the router: when the server answers NOT_FOUND for it,
- * the browser gets `{ publicKey }` instead. Once the procedure exists its real answer passes through
- * untouched (this file sets WEB_PUSH_* to the same key), and this function can go.
- */
-async function bridgePushConfig(context: BrowserContext, publicKey: string | null) {
-  await context.route(/\/trpc\/[^?]*notifications\.pushConfig/, async (route) => {
-    const res = await route.fetch();
-    const paths = decodeURIComponent(new URL(route.request().url()).pathname.slice('/trpc/'.length)).split(',');
-    type Answer = { error?: { data?: { code?: string } }; result?: unknown };
-    const answers = (await res.json()) as Answer[];
-    const patched = answers.map((a, i): Answer => (paths[i] === 'notifications.pushConfig' && a.error?.data?.code === 'NOT_FOUND' ? { result: { data: { publicKey } } } : a));
-    await route.fulfill({ response: res, status: patched.some((a) => a.error) ? res.status() : 200, json: patched });
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
   });
-}
 
-/** Notifications blocked for the app's origin, as after "Block" in the prompt (Playwright can only grant). */
-async function denyNotifications(page: Page) {
-  const { targetInfo } = (await (await page.context().newCDPSession(page)).send('Target.getTargetInfo')) as { targetInfo: { browserContextId: string } };
-  const browserSession = await app.browser.newBrowserCDPSession();
-  await browserSession.send('Browser.setPermission', { permission: { name: 'notifications' }, setting: 'denied', origin: app.server.url, browserContextId: targetInfo.browserContextId });
-}
+beforeAll(async () => {
+  rx = await startPushReceiver();
+  afterAll(() => rx.close());
+  const caFile = join(tmpdir(), `clarion-push-ca-${process.pid}.pem`);
+  writeFileSync(caFile, rx.certPem);
+  afterAll(() => rmSync(caFile, { force: true }));
+  // PUBLIC_URL is the server's own address, so response links are same-origin for the service worker.
+  const port = await freePort();
+  const env = await createWebTestEnv({
+    WEB_PUSH_VAPID_PUBLIC_KEY: vapid.publicKey,
+    WEB_PUSH_VAPID_PRIVATE_KEY: vapid.privateKey,
+    WEB_PUSH_SUBJECT: 'mailto:it@general.test',
+    WEB_PUSH_CA_FILE: caFile,
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+  });
+  const t = await seedTenants(env);
+  const server = new RestartableServer(env);
+  server.port = port;
+  await server.start();
+  app = { env, t, server, browser: await launchBrowser() };
+});
 
 async function openReach(opts: { width?: number; permission?: 'granted' | 'denied'; account?: string } = {}): Promise<{ context: BrowserContext; page: Page }> {
   const token = await app.t.token('general', opts.account ?? 'nurse.icu');
   const { context, page } = await openScreen(app.browser, app.server.url, { token, path: '/', width: opts.width ?? 390, height: 844 });
   if (opts.permission === 'granted') await context.grantPermissions(['notifications'], { origin: app.server.url });
-  if (opts.permission === 'denied') await denyNotifications(page);
-  await bridgePushConfig(context, vapid.publicKey);
+  if (opts.permission === 'denied') await denyNotifications(page, app.server.url);
   await page.goto('/#/reach');
   // A document reads its notification permission when it loads.
   if (opts.permission === 'denied') await page.reload();
@@ -129,11 +143,12 @@ describe('this device', () => {
 });
 
 describe('the service worker', () => {
-  it('shows a pushed page as a notification; Acknowledge posts to the response link; a refused Decline turns to the response page; a tap opens the alert', async () => {
+  it('shows a pushed page as a notification; a refused Decline turns to the response page; a tap opens the alert', async () => {
     const { context, page } = await openReach({ permission: 'granted', width: 1366 });
     await device(page).getByRole('button', { name: 'Allow notifications on this device' }).waitFor();
     await device(page).screenshot({ path: `${SCREENSHOT_DIR}/push-device-1366.png` });
-    await page.evaluate(() => navigator.serviceWorker.register('/sw.js', { scope: '/' }).then(() => navigator.serviceWorker.ready));
+    const sw = await serviceWorkerOf(context, page, app.server.url);
+    const posted = await spyOnAnswers(context);
     const payload: PushPayload = pushPayloadSchema.parse({
       v: 1,
       title: 'CRITICAL · ICU · room 312',
@@ -142,50 +157,69 @@ describe('the service worker', () => {
       alertId: 'alert-1',
       pageId: 'page-1',
       url: '/#/my-alerts',
-      respondUrl: `${app.server.url}/r/tok-1`,
+      respondUrl: `${app.server.url}/r/00000000-0000-7000-8000-000000000000.forged`,
       priority: 'critical',
     });
-    // A real push event, as the push service would deliver it (minus the encryption, which the browser strips).
-    const cdp = await context.newCDPSession(page);
-    const registrations: { registrationId: string; scopeURL: string }[] = [];
-    cdp.on('ServiceWorker.workerRegistrationUpdated', (e) => registrations.push(...e.registrations));
-    await cdp.send('ServiceWorker.enable');
-    await expect.poll(() => registrations.find((r) => r.scopeURL === `${app.server.url}/`)).toBeTruthy();
-    const { registrationId } = registrations.find((r) => r.scopeURL === `${app.server.url}/`)!;
-    await cdp.send('ServiceWorker.deliverPushMessage', { origin: app.server.url, registrationId, data: JSON.stringify(payload) });
-    const shown = () =>
-      page.evaluate(async () =>
-        (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => ({ title: n.title, body: n.body, tag: n.tag, requireInteraction: n.requireInteraction, actions: (n as unknown as { actions: { action: string }[] }).actions.map((a) => a.action), data: n.data })),
-      );
-    await expect.poll(shown).toHaveLength(1);
-    const [n] = await shown();
+    await sw.push(payload);
+    await expect.poll(sw.shown).toHaveLength(1);
+    const [n] = await sw.shown();
     expect(n).toMatchObject({ title: payload.title, body: payload.body, tag: 'page-1', requireInteraction: true, actions: ['acknowledge', 'decline'] });
     expect(n!.data).toMatchObject({ url: '/#/my-alerts', respondUrl: payload.respondUrl });
 
-    // /r/<token> is being built: the test answers for it, first taking the answer, then as an expired link.
-    const posted: { url: string; body: unknown }[] = [];
-    let linkStatus = 204;
-    await context.route('**/r/**', (route) => {
-      if (route.request().method() !== 'POST') return route.fallback();
-      posted.push({ url: route.request().url(), body: route.request().postDataJSON() });
-      return route.fulfill({ status: linkStatus });
-    });
-    const worker = context.serviceWorkers().find((w) => w.url() === `${app.server.url}/sw.js`)!;
-    const click = (action: string) => worker.evaluate(([data, a]) => (self as unknown as { clarion: { handleClick(d: unknown, a: string): Promise<void> } }).clarion.handleClick(data, a), [n!.data, action] as const);
-    await click('acknowledge');
-    expect(posted).toEqual([{ url: payload.respondUrl, body: { action: 'acknowledge' } }]);
-    expect((await shown()).map((s) => [s.title, s.tag, s.actions.length])).toEqual([['Acknowledged', 'page-1', 0]]);
-
-    // The link refused (expired, answered already): the worker opens the response page in a window of
-    // its own. Browsers allow that only while a real notification click is handled, which no protocol
-    // can fake, so here the attempt itself is what shows, and the Clarion window keeps its view.
-    linkStatus = 410;
-    await expect(click('decline')).rejects.toThrow('Not allowed to open a window');
-    expect(posted[1]).toEqual({ url: payload.respondUrl, body: { action: 'decline', reason: 'Declined from the notification' } });
+    // The server refuses the forged link: the worker turns to opening the response page in a window of
+    // its own (here refused for want of a real click), and the Clarion window keeps its view.
+    await expect(sw.click(n!.data, 'decline')).rejects.toThrow('Not allowed to open a window');
+    expect(posted).toEqual([{ url: payload.respondUrl, body: { action: 'decline', reason: 'Declined from the notification' } }]);
     expect(page.url()).toBe(`${app.server.url}/#/reach`);
 
-    // A plain tap: the open Clarion window comes forward on the alert's path.
-    await click('');
+    // A plain tap: the open Clarion window goes to the alert's path.
+    await sw.click(n!.data, '');
     await expect.poll(() => page.url()).toBe(`${app.server.url}/#/my-alerts`);
+
+    // Something this worker cannot read still shows (browsers require it), and says to open Clarion.
+    await sw.push({ v: 2, hello: 'future' });
+    await expect.poll(async () => (await sw.shown()).map((s) => s.title)).toContain('Clarion: new page');
+  });
+
+  it('the whole chain: the outbox pushes a page, the push service takes it, the worker shows it, Acknowledge answers it; a 410 later removes the device', async () => {
+    const nurse = app.t.user('general', 'nurse.icu');
+    const api = async (account: string) => clientFor({ url: app.server.url, wsUrl: `${app.server.url.replace('http:', 'ws:')}/trpc` }, await app.t.token('general', account));
+    const [admin, operator, asNurse] = await Promise.all([api('admin'), api('operator'), api('nurse.icu')]);
+    await admin.hospitals.updateSettings.mutate({ escalation: { high: { levelTimeoutsSeconds: [600], targets: [[{ kind: 'user', userId: nurse.id }]] } } });
+    await asNurse.notifications.setRules.mutate({ rules: { critical: [], high: [{ channel: 'push', delaySeconds: 0 }], medium: [], low: [] } });
+    // The subscription this browser would have made, had it a push service: the receiver's.
+    const subscription = rx.createSubscription({ applicationServerKey: vapid.publicKey });
+    await asNurse.notifications.registerPush.mutate({ subscription });
+
+    const raise = async (room: string) => {
+      const a = await operator.alerts.create.mutate({ title: 'Patient Jane Doe desaturating', priority: 'high', alertType: 'medical', departmentId: app.t.hospital.general.departments.ICU, roomNumber: room });
+      await expect.poll(async () => (await app.env.deps.db.execute(sql`SELECT 1 FROM page_attempts WHERE alert_id = ${a.id}`)).rows.length).toBe(1);
+      await sendDueAttempts(app.env.deps);
+      return a;
+    };
+    const a = await raise('312');
+    expect(rx.rejected).toEqual([]);
+    const payload = pushPayloadSchema.parse(rx.received.at(-1)?.payload);
+    expect(payload).toMatchObject({ alertId: a.id, priority: 'high', url: '/#/my-alerts' });
+    expect(JSON.stringify(payload)).not.toContain('Jane');
+    expect(payload.respondUrl).toMatch(new RegExp(`^${app.server.url}/r/`));
+
+    const { context, page } = await openReach({ permission: 'granted' });
+    const sw = await serviceWorkerOf(context, page, app.server.url);
+    const posted = await spyOnAnswers(context);
+    await sw.push(payload);
+    await expect.poll(async () => (await sw.shown()).map((s) => s.tag)).toContain(payload.tag);
+    const n = (await sw.shown()).find((s) => s.tag === payload.tag)!;
+    expect(n.actions).toEqual(['acknowledge', 'decline']);
+    await sw.click(n.data, 'acknowledge');
+    expect(posted).toEqual([{ url: payload.respondUrl, body: { action: 'acknowledge' } }]);
+    const status = async (id: string) => (await app.env.deps.db.execute<{ status: string }>(sql`SELECT status::text FROM alerts WHERE id = ${id}`)).rows[0]?.status;
+    expect(await status(a.id)).toBe('acknowledged');
+    expect((await sw.shown()).find((s) => s.tag === payload.tag)?.title).toBe('Acknowledged');
+
+    // The browser dropped the subscription: the push service answers 410 and the device is forgotten.
+    rx.expire(subscription.endpoint);
+    await raise('313');
+    expect(await pushContacts('nurse.icu')).toEqual([]);
   });
 });

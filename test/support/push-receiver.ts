@@ -44,6 +44,8 @@ export interface PushReceiver {
   origin: string;
   /** Trusts the receiver's self-signed certificate: pass as sendPush's `agent`. */
   agent: Agent;
+  /** The same certificate, PEM (for WEB_PUSH_CA_FILE when the server's own outbox sends). */
+  certPem: Buffer;
   received: ReceivedPush[];
   rejected: RejectedPush[];
   /** A browser-shaped subscription; with `applicationServerKey`, a push signed by another key gets 403. */
@@ -192,6 +194,7 @@ export async function startPushReceiver(): Promise<PushReceiver> {
   return {
     origin,
     agent,
+    certPem: cert,
     received,
     rejected,
     createSubscription(opts = {}) {

@@ -28,10 +28,8 @@ export class PushSetupError extends Error {
   }
 }
 
-// notifications.pushConfig (output { publicKey: string | null }) is being added to the router; this
-// narrow view of the client keeps its shape typed until it is on AppRouter (then: client.notifications.pushConfig.query()).
-type PushConfigApi = { notifications: { pushConfig: { query: () => Promise<{ publicKey: string | null }> } } };
-export const fetchPushConfig = () => (client as unknown as PushConfigApi).notifications.pushConfig.query();
+/** The server's VAPID public key, or null when Web Push is not set up there (WEB_PUSH_* unset). */
+export const fetchPushConfig = () => client.notifications.pushConfig.query();
 
 /** The VAPID public key (base64url) as the bytes pushManager.subscribe wants. */
 export function keyBytes(base64url: string): Uint8Array<ArrayBuffer> {
