@@ -87,6 +87,9 @@ const envSchema = z.object({
   WEB_PUSH_CA_FILE: opt(z.string().min(1)),
   SETUP_LINK_HOURS: opt(int(1, 30 * 24)),
   CORS_ORIGINS: opt(z.string()),
+  // Webhooks Clarion POSTs to: private/loopback/link-local targets refused unless allowed (default: allowed outside staging/production).
+  OUTBOUND_ALLOW_PRIVATE: opt(z.enum(['true', 'false'], { error: 'must be true or false' })),
+  OUTBOUND_ALLOWED_HOSTS: opt(z.string()),
   BACKUP_SCHEDULE: opt(z.string().regex(/^off$|^(\S+\s+){4,5}\S+$/, 'a cron pattern (5 or 6 fields) or "off"')),
   BACKUP_DIR: opt(z.string().min(1)),
   BACKUP_KEEP: opt(int(1, 1000)),
@@ -219,6 +222,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       env.TELEPHONY_URL && env.TELEPHONY_ACCOUNT_SID && env.TELEPHONY_AUTH_TOKEN && env.TELEPHONY_FROM
         ? { baseUrl: env.TELEPHONY_URL, accountSid: env.TELEPHONY_ACCOUNT_SID, authToken: env.TELEPHONY_AUTH_TOKEN, from: env.TELEPHONY_FROM }
         : null,
+    /** Webhook targets (server/common/outbound.ts): SSRF guard on the address actually connected to. */
+    outbound: {
+      allowPrivate: env.OUTBOUND_ALLOW_PRIVATE ? env.OUTBOUND_ALLOW_PRIVATE === 'true' : !strict,
+      allowedHosts: (env.OUTBOUND_ALLOWED_HOSTS ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
+    },
     telephonyLimits: { perUserPerHour: env.TELEPHONY_MAX_PER_USER_PER_HOUR ?? 30, perHospitalPerHour: env.TELEPHONY_MAX_PER_HOSPITAL_PER_HOUR ?? 2_000 },
     webPush:
       env.WEB_PUSH_VAPID_PUBLIC_KEY && env.WEB_PUSH_VAPID_PRIVATE_KEY && env.WEB_PUSH_SUBJECT

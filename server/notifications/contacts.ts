@@ -1,4 +1,4 @@
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import { type AuditContext, logAuditEvent } from '../audit/log.js';
 import { toIso, toIsoOrNull } from '../common/schemas.js';
 import type { Tx } from '../db/client.js';
@@ -73,7 +73,13 @@ export async function addContact(deps: AppDeps, audit: AuditContext, owner: Owne
       .returning({ ...columns, codeSentAt: contacts.codeSentAt });
     if (!row) return addContact(deps, audit, owner, input);
   }
-  await issueCode(deps, owner, row.id, input.channel, input.address);
+  try {
+    await issueCode(deps, owner, row.id, input.channel, input.address);
+  } catch (err) {
+    // A code that could not be sent leaves nothing behind: an address nobody can verify is not kept.
+    if (!existing[0]) await deps.db.delete(contacts).where(and(eq(contacts.id, row.id), isNull(contacts.verifiedAt)));
+    throw err;
+  }
   await logAuditEvent(deps.db, audit, { action: 'contact.added', resource: 'contact', resourceId: row.id, metadata: { channel: input.channel, address: maskAddress(input.channel, input.address) } });
   const added = toContact((await findOwn(deps.db, owner, row.id)) as Row);
   // A pager gateway checks each POST's X-Clarion-Signature with this (derived, so never stored).

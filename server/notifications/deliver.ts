@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
+import { rootCertificates } from 'node:tls';
 import { sendMail } from '../accounts/mailer.js';
+import { OutboundRefused, type OutboundPolicy, postGuarded } from '../common/outbound.js';
 import type { Config } from '../config.js';
 import { responseLink } from './answers.js';
 import { placeCall, sendSms } from './providers/telephony.js';
@@ -24,7 +26,7 @@ export type OutboundPage = {
   detail: 'minimal' | 'full';
 };
 
-export type DeliverConfig = Pick<Config, 'mail' | 'telephony' | 'publicUrl' | 'secrets' | 'webPush'>;
+export type DeliverConfig = Pick<Config, 'mail' | 'telephony' | 'publicUrl' | 'secrets' | 'webPush' | 'outbound'>;
 
 export class SendFailure extends Error {
   constructor(
@@ -56,22 +58,16 @@ export function webhookBody(p: OutboundPage, respond: string): string {
   });
 }
 
-/** POSTs signed JSON; a 5xx or 429 is worth retrying, any other refusal is final. */
-export async function postSignedJson(url: string, secret: string, body: string): Promise<void> {
-  let res: Response;
+/** POSTs signed JSON; a 5xx or 429 is worth retrying, any other refusal (or a disallowed target) is final. */
+export async function postSignedJson(policy: OutboundPolicy, url: string, secret: string, body: string): Promise<void> {
+  let status: number;
   try {
-    res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signatureHeader(secret, body), 'user-agent': 'Clarion-Webhook/1' },
-      body,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(10_000),
-    });
+    status = await postGuarded(policy, url, { 'content-type': 'application/json', [SIGNATURE_HEADER]: signatureHeader(secret, body), 'user-agent': 'Clarion-Webhook/1' }, body, 10_000);
   } catch (err) {
+    if (err instanceof OutboundRefused) throw new SendFailure(`The webhook address is not allowed: ${err.message}`, false);
     throw new SendFailure(`The webhook could not be reached: ${err instanceof Error ? err.message : String(err)}`, true);
   }
-  await res.body?.cancel();
-  if (!res.ok) throw new SendFailure(`The webhook answered HTTP ${res.status}`, res.status >= 500 || res.status === 429);
+  if (status < 200 || status >= 300) throw new SendFailure(`The webhook answered HTTP ${status}`, status >= 500 || status === 429);
 }
 
 /** One message in each channel's form: what `send` puts on the wire. */
@@ -136,7 +132,7 @@ export async function send(config: DeliverConfig, to: Target, m: Message): Promi
       return sent.providerId;
     }
     case 'webhook':
-      await postSignedJson(to.address, contactWebhookSecret(config.secrets.tokenSecret, to.contactId as string), m.webhook);
+      await postSignedJson(config.outbound, to.address, contactWebhookSecret(config.secrets.tokenSecret, to.contactId as string), m.webhook);
       return null;
     case 'push': {
       if (!config.webPush) throw new SendFailure('Web Push is not set up on this server', false);
@@ -155,7 +151,8 @@ function pushAgent(cfg: NonNullable<Config['webPush']>): Agent | undefined {
   if (!cfg.caFile) return undefined;
   let agent = agents.get(cfg.caFile);
   if (!agent) {
-    agent = new Agent({ ca: readFileSync(cfg.caFile), keepAlive: true });
+    // Added to Node's trusted roots, not instead of them: the file may hold only the proxy's CA.
+    agent = new Agent({ ca: [...rootCertificates, readFileSync(cfg.caFile, 'utf8')], keepAlive: true });
     agents.set(cfg.caFile, agent);
   }
   return agent;

@@ -56,7 +56,7 @@ export async function sendCode(config: DeliverConfig, contact: { id: string; cha
       if (channel === 'sms') await sendSms(config.telephony, { to: address, body: text, statusCallbackUrl });
       else await placeCall(config.telephony, { to: address, script: `Your Clarion verification code is ${code.split('').join(', ')}. Again: ${code.split('').join(', ')}.`, gatherUrl: `${config.publicUrl}/hooks/telephony/gather`, statusCallbackUrl });
     } else {
-      await postSignedJson(address, contactWebhookSecret(config.secrets.tokenSecret, contact.id), JSON.stringify({ type: 'clarion.verification', code }));
+      await postSignedJson(config.outbound, address, contactWebhookSecret(config.secrets.tokenSecret, contact.id), JSON.stringify({ type: 'clarion.verification', code }));
     }
   } catch (err) {
     if (err instanceof AppError) throw err;
