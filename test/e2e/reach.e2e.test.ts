@@ -122,6 +122,14 @@ describe('how Clarion reaches me', () => {
     await page.getByRole('listitem').filter({ hasText: 'nia.pager@general.test' }).getByText('Verified ✓').waitFor();
     const email = (await contactsOf('nurse.icu')).find((c) => c.channel === 'email');
     expect(email?.verified_at).not.toBeNull();
+
+    // Send test: a real message to that mailbox, and the page says so.
+    const before = mail.messages.length;
+    await page.getByRole('button', { name: 'Send a test Email to nia.pager@general.test' }).click();
+    await page.getByText('Test sent (1): check that it arrived.').waitFor();
+    const test = await mail.waitFor('nia.pager@general.test');
+    expect(mail.messages.length).toBe(before + 1);
+    expect(test.text).toContain('Clarion test: this is how a page will reach you');
   });
 
   it('edits critical steps (push now, SMS after 30, call after 60) and saves exactly them; a decreasing delay is refused in words', async () => {

@@ -36,6 +36,7 @@ function ContactItem({ contact, focusCode, thisDevice }: { contact: Contact; foc
   const verify = useMutation(trpc.notifications.verifyContact.mutationOptions({ onSuccess: refresh, onError: (err) => setErrors(serverFieldErrors(err)) }));
   const resend = useMutation(trpc.notifications.addContact.mutationOptions({ onSuccess: refresh }));
   const remove = useMutation(trpc.notifications.removeContact.mutationOptions({ onSuccess: () => refresh().then(() => setConfirming(false)) }));
+  const test = useMutation(trpc.notifications.test.mutationOptions());
   // A push contact's address is its endpoint, meaningless to a person: say which device it is.
   const what = contact.channel !== 'push' ? contact.address : contact.address === thisDevice ? 'This device' : 'Another device or browser';
   const expired = !contact.verified && (!contact.codeExpiresAt || Date.parse(contact.codeExpiresAt) < Date.now());
@@ -49,10 +50,24 @@ function ContactItem({ contact, focusCode, thisDevice }: { contact: Contact; foc
         <span role="status" className={contact.verified ? 'ok' : 'reach-waiting'}>
           {contact.verified ? 'Verified ✓' : 'Waiting for the code'}
         </span>
+        {contact.verified ? (
+          <button type="button" disabled={test.isPending} onClick={() => test.mutate({ channel: contact.channel })} aria-label={`Send a test ${channelLabel[contact.channel]} to ${what}`}>
+            {test.isPending ? 'Sending…' : 'Send test'}
+          </button>
+        ) : null}
         <button type="button" className="danger reach-remove" onClick={() => setConfirming(true)} aria-label={`Remove ${channelLabel[contact.channel]} ${what}`}>
           Remove
         </button>
       </div>
+      {contact.verified && (test.data || test.isError) ? (
+        <p role="status" className={test.isError || test.data?.failed.length ? 'error' : 'ok'}>
+          {test.isError
+            ? errorMessage(test.error)
+            : test.data?.failed.length
+              ? `Not sent: ${test.data.failed.map((f) => f.error).join('; ')}`
+              : `Test sent (${test.data?.sent}): check that it arrived.`}
+        </p>
+      ) : null}
       {contact.verified ? null : (
         <form
           className="reach-verify"
@@ -201,6 +216,11 @@ export function ReachContacts({ contacts, thisDevice }: { contacts: Contact[]; t
       <p role="status" className="reach-sent">
         {waiting ? `A code was sent to ${waiting.address}: type it above.` : ''}
       </p>
+      {added?.signingSecret ? (
+        <p className="reach-secret">
+          Signing secret for this webhook (shown once; each POST's <code>X-Clarion-Signature</code> is made with it): <code>{added.signingSecret}</code>
+        </p>
+      ) : null}
       <AddContact onAdded={setAdded} />
     </section>
   );
