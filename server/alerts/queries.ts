@@ -74,5 +74,7 @@ function toAlert(r: Row): Alert {
     createdAt: toIso(a.createdAt),
     updatedAt: toIso(a.updatedAt),
     expiresAt: toIsoOrNull(a.expiresAt),
+    source: a.source,
+    externalId: a.externalId,
   };
 }

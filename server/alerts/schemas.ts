@@ -37,6 +37,10 @@ export const alertSchema = z.object({
   createdAt: zIso,
   updatedAt: zIso,
   expiresAt: zIso.nullable(),
+  /** 'console', 'api:<key name>', 'hl7:<source>', 'fhir'; events recorded before sources existed read as 'console'. */
+  source: z.string().default('console'),
+  /** The sending system's own id (an HL7 alarm id), null for alerts raised in Clarion. */
+  externalId: z.string().nullable().default(null),
 });
 export type Alert = z.infer<typeof alertSchema>;
 

@@ -204,6 +204,10 @@ export const alerts = pgTable(
     expiresAt: tstz('expires_at'),
     /** When this emergency was last raised (created or repeated): the dedup window counts from here, not from updates. */
     lastRaisedAt: tstz('last_raised_at').notNull().defaultNow(),
+    /** Where it came from: 'console', 'api:<key name>', 'hl7:<source name>', 'fhir' (integrations issue). */
+    source: text('source').notNull().default('console'),
+    /** The sender's own id for it (an HL7 alarm identifier, a FHIR request id): repeats of an open one fold into it. */
+    externalId: text('external_id'),
   },
   (t) => [
     foreignKey({
@@ -213,6 +217,10 @@ export const alerts = pgTable(
     }).onDelete('restrict'),
     check('alerts_escalation_level_nonneg', sql`${t.escalationLevel} >= 0`),
     check('alerts_title_not_blank', sql`length(btrim(${t.title})) > 0`),
+    check('alerts_source_length', sql`length(${t.source}) BETWEEN 1 AND 120`),
+    uniqueIndex('alerts_open_external_key')
+      .on(t.hospitalId, t.source, t.externalId)
+      .where(sql`${t.externalId} IS NOT NULL AND ${t.status} IN ('active', 'acknowledged')`),
     check('alerts_ack_consistent', sql`${t.status} <> 'acknowledged' OR ${t.acknowledgedAt} IS NOT NULL`),
     check('alerts_resolved_consistent', sql`${t.status} <> 'resolved' OR ${t.resolvedAt} IS NOT NULL`),
     index('alerts_status_idx').on(t.status),
@@ -652,5 +660,136 @@ export const pageAttempts = pgTable(
     index('page_attempts_due_idx').on(t.dueAt).where(sql`${t.status} IN ('queued', 'sending')`),
     index('page_attempts_page_idx').on(t.pageId, t.step),
     index('page_attempts_provider_idx').on(t.providerId).where(sql`${t.providerId} IS NOT NULL`),
+  ],
+);
+
+/*
+ * Integrations issue: machine callers. An API key acts for its hospital only; the key itself is shown
+ * once and kept as a SHA-256 hash (it is 32 random bytes, so a hash is enough and lookups are exact).
+ */
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    id: id(),
+    hospitalId: text('hospital_id')
+      .notNull()
+      .references(() => hospitals.id, { onDelete: 'restrict' }),
+    name: text('name').notNull(),
+    scopes: text('scopes').array().notNull(),
+    keyHash: text('key_hash').notNull(),
+    /** The first characters of the key ("clk_8Fq2…"): enough to tell keys apart in a list. */
+    keyPrefix: text('key_prefix').notNull(),
+    expiresAt: tstz('expires_at'),
+    revokedAt: tstz('revoked_at'),
+    lastUsedAt: tstz('last_used_at'),
+    /** A feed that should speak at least this often; silence past it raises a system alert. */
+    heartbeatSeconds: integer('heartbeat_seconds'),
+    createdBy: text('created_by'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    unique('api_keys_hash_key').on(t.keyHash),
+    unique('api_keys_hospital_name_key').on(t.hospitalId, t.name),
+    unique('api_keys_hospital_id_key').on(t.hospitalId, t.id),
+    check('api_keys_name_length', sql`length(btrim(${t.name})) BETWEEN 1 AND 80`),
+    check('api_keys_scopes', sql`${t.scopes} <@ ARRAY['alerts:write', 'alerts:read']::text[] AND cardinality(${t.scopes}) > 0`),
+    check('api_keys_heartbeat', sql`${t.heartbeatSeconds} IS NULL OR ${t.heartbeatSeconds} BETWEEN 30 AND 86400`),
+  ],
+);
+
+/** A retried POST with the same Idempotency-Key gets the first answer back, never a second alert. */
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    hospitalId: text('hospital_id').notNull(),
+    apiKeyId: text('api_key_id').notNull(),
+    key: text('key').notNull(),
+    /** SHA-256 of method, path and body: the same key with a different request is an error, not a replay. */
+    requestHash: text('request_hash').notNull(),
+    status: integer('status'),
+    response: jsonb('response'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.apiKeyId, t.key] }),
+    foreignKey({ name: 'idempotency_keys_api_key_fk', columns: [t.hospitalId, t.apiKeyId], foreignColumns: [apiKeys.hospitalId, apiKeys.id] }).onDelete('cascade'),
+    check('idempotency_keys_key_length', sql`length(${t.key}) BETWEEN 1 AND 255`),
+    index('idempotency_keys_created_idx').on(t.createdAt),
+  ],
+);
+
+/** An HL7 v2 sender (a monitor gateway, nurse call): MSH-4 sending facility, and point of care → department. */
+export const hl7Sources = pgTable(
+  'hl7_sources',
+  {
+    id: id(),
+    hospitalId: text('hospital_id')
+      .notNull()
+      .references(() => hospitals.id, { onDelete: 'restrict' }),
+    name: text('name').notNull(),
+    sendingFacility: text('sending_facility').notNull(),
+    /** { [pointOfCare]: departmentId }, each department the hospital's own (checked by the service). */
+    departments: jsonb('departments').notNull(),
+    heartbeatSeconds: integer('heartbeat_seconds'),
+    lastMessageAt: tstz('last_message_at'),
+    isActive: boolean('is_active').notNull().default(true),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    // MSH-4 names the sender on the wire: it must identify one source, whichever hospital it is.
+    unique('hl7_sources_facility_key').on(t.sendingFacility),
+    unique('hl7_sources_hospital_name_key').on(t.hospitalId, t.name),
+    check('hl7_sources_name_length', sql`length(btrim(${t.name})) BETWEEN 1 AND 80`),
+    check('hl7_sources_heartbeat', sql`${t.heartbeatSeconds} IS NULL OR ${t.heartbeatSeconds} BETWEEN 30 AND 86400`),
+  ],
+);
+
+/** Outbound webhooks: a hospital's endpoint and the event types it wants. The signing secret is derived, never stored. */
+export const webhooks = pgTable(
+  'webhooks',
+  {
+    id: id(),
+    hospitalId: text('hospital_id')
+      .notNull()
+      .references(() => hospitals.id, { onDelete: 'restrict' }),
+    url: text('url').notNull(),
+    events: text('events').array().notNull(),
+    isActive: boolean('is_active').notNull().default(true),
+    createdBy: text('created_by'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    unique('webhooks_hospital_id_key').on(t.hospitalId, t.id),
+    check('webhooks_url_length', sql`length(${t.url}) BETWEEN 8 AND 2048`),
+    check('webhooks_events', sql`cardinality(${t.events}) > 0`),
+  ],
+);
+
+/** One delivery of one event to one webhook: the outbox row, written with the event. */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: id(),
+    hospitalId: text('hospital_id').notNull(),
+    webhookId: text('webhook_id').notNull(),
+    eventId: bigint('event_id', { mode: 'number' }),
+    eventType: text('event_type').notNull(),
+    payload: jsonb('payload').notNull(),
+    /** pending → delivered | dead (after a day of retries); 'sending' while a worker holds it. */
+    status: text('status').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: tstz('next_attempt_at').notNull().defaultNow(),
+    lastStatus: integer('last_status'),
+    lastError: text('last_error'),
+    deliveredAt: tstz('delivered_at'),
+    createdAt: createdAt(),
+    updatedAt: tstz('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    foreignKey({ name: 'webhook_deliveries_webhook_fk', columns: [t.hospitalId, t.webhookId], foreignColumns: [webhooks.hospitalId, webhooks.id] }).onDelete('cascade'),
+    check('webhook_deliveries_status', sql`${t.status} IN ('pending', 'sending', 'delivered', 'dead')`),
+    unique('webhook_deliveries_event_key').on(t.webhookId, t.eventId),
+    index('webhook_deliveries_due_idx').on(t.nextAttemptAt).where(sql`${t.status} IN ('pending', 'sending')`),
+    index('webhook_deliveries_webhook_idx').on(t.webhookId, t.createdAt),
   ],
 );
