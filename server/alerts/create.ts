@@ -72,8 +72,15 @@ async function loadHashed(db: Tx, hospitalId: string): Promise<CachedSettings> {
 }
 
 /** The function's input: values normalised exactly as the old insert did, the settings it needs, the audit context. */
-export function raisePayload(hospitalId: string, createdBy: string | null, audit: AuditContext, input: CreateAlertInput, s: CachedSettings): RaisePayload {
+/** Where a raise came from when it is not the console: an integration's name and the sender's own id. */
+export interface AlertOrigin {
+  source: string;
+  externalId: string | null;
+}
+
+export function raisePayload(hospitalId: string, createdBy: string | null, audit: AuditContext, input: CreateAlertInput, s: CachedSettings, origin?: AlertOrigin): RaisePayload {
   return {
+    ...(origin ? { source: origin.source, externalId: origin.externalId } : {}),
     hospitalId,
     departmentId: input.departmentId,
     title: input.title,

@@ -4,7 +4,7 @@ import { alertEscalations, alertEvents, alerts } from '../db/schema.js';
 import { notFound } from '../errors.js';
 import type { Actor } from '../permissions.js';
 import { afterCommit, type AlertDeps } from './change.js';
-import { raiseAlert, raiseBatcher, raisePayload } from './create.js';
+import { type AlertOrigin, raiseAlert, raiseBatcher, raisePayload } from './create.js';
 import { latestEventId, toWireEvent } from './events.js';
 import { writeGate } from './gate.js';
 import { pagesOf } from './pages.js';
@@ -24,10 +24,10 @@ export * from './transitions.js';
  * One statement (clarion_create_alert, migrations/0009), group-committed with the raises that arrive
  * while one is in flight (clarion_create_alerts, 0010): the hospital lock is held only for its tail.
  */
-export async function createAlert(deps: AlertDeps, actor: Actor | null, audit: AuditContext, input: CreateAlertInput & { hospitalId?: string }): Promise<CreatedAlert> {
+export async function createAlert(deps: AlertDeps, actor: Actor | null, audit: AuditContext, input: CreateAlertInput & { hospitalId?: string } & Partial<AlertOrigin>): Promise<CreatedAlert> {
   const hospitalId = actor?.hospitalId ?? (input.hospitalId as string);
   const batcher = raiseBatcher(deps.db, writeGate(deps.db, deps.config.database.poolMax), hospitalId);
-  const result = await raiseAlert(deps.db, hospitalId, (s) => raisePayload(hospitalId, actor?.id ?? null, audit, input, s), (payload) => batcher.submit(payload));
+  const result = await raiseAlert(deps.db, hospitalId, (s) => raisePayload(hospitalId, actor?.id ?? null, audit, input, s, input.source ? { source: input.source, externalId: input.externalId ?? null } : undefined), (payload) => batcher.submit(payload));
   afterCommit(deps, { alert: result.alert, event: result.events[result.events.length - 1] as AlertEvent });
   return { ...result.alert, deduplicated: result.deduplicated, priorityRaisedFrom: result.priorityRaisedFrom };
 }
