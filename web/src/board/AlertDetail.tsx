@@ -6,8 +6,11 @@ import { PriorityBadge } from '../components/Priority.js';
 import { errorMessage, useTRPC } from '../lib/api.js';
 import type { Alert } from '../lib/alertStore.js';
 import { age, dateTime, when } from '../lib/format.js';
+import { attemptsInFlight } from '../people/attemptWords.js';
 import { PagesList, pageEventLine } from '../people/PagesList.js';
 import { overdue, until } from './urgency.js';
+
+const ATTEMPTS_POLL_MS = 5_000;
 
 const why: Record<string, string> = {
   timeout: 'nobody acknowledged in time',
@@ -57,7 +60,14 @@ interface DetailProps {
  */
 export function AlertDetail({ alert, now, onClose, actions }: DetailProps) {
   const trpc = useTRPC();
-  const q = useQuery({ ...trpc.alerts.getById.queryOptions({ alertId: alert.id }), staleTime: 0 });
+  // While a message to a paged person is on its way, its delivery comes from the provider, not as an
+  // alert event: look again every few seconds so "SMS delivered" shows without reopening.
+  const open = alert.status === 'active' || alert.status === 'acknowledged';
+  const q = useQuery({
+    ...trpc.alerts.getById.queryOptions({ alertId: alert.id }),
+    staleTime: 0,
+    refetchInterval: (query) => (open && attemptsInFlight(query.state.data?.pages) ? ATTEMPTS_POLL_MS : false),
+  });
   const { refetch } = q;
   const ref = useModal();
   // A new version of the alert means a new timeline event.

@@ -1,5 +1,7 @@
 import type { AlertEvent, Page } from '../../../server/alerts/schemas.js';
 import { when } from '../lib/format.js';
+import { attemptWords } from './attemptWords.js';
+import './PagesList.css';
 
 /** What became of one page, in order: read, then the answer. */
 function outcome(p: Page): string {
@@ -21,27 +23,58 @@ export function pageEventLine(e: AlertEvent): string | null {
 }
 
 /**
- * Who an alert paged, level by level: "Paged: Nia ICU Nurse (assigned, room 312, paged 16:02,
- * declined 16:03) · Dr. Ivan ICU (on call: …)". Nothing when the hospital pages nobody.
+ * The messages sent to reach one person, times since the page: "— push delivered 00:14, SMS sent
+ * 00:44, answered by voice 01:02". Nothing when the answer carries no attempts (My alerts).
+ */
+function Attempts({ page }: { page: Page }) {
+  if (!page.attempts) return null;
+  if (!page.attempts.length) return <span className="page-attempts attempt-quiet"> — screens only, nothing sent to a phone</span>;
+  return (
+    <span className="page-attempts">
+      {' — '}
+      {page.attempts.map((a, i) => {
+        const w = attemptWords(a, page.pagedAt);
+        return (
+          // biome-ignore lint/suspicious/noArrayIndexKey: attempts come in step order and are never reordered
+          <span key={i} className={`attempt attempt-${w.tone}`}>
+            {i > 0 ? ', ' : ''}
+            {w.text}
+          </span>
+        );
+      })}
+    </span>
+  );
+}
+
+/**
+ * Who an alert paged, level by level, one person a line: "Dr. Ivan ICU (on call: Doctors; paged
+ * 16:02, acknowledged 16:03) — push delivered 00:14, SMS sent 00:44, answered by voice 01:02".
+ * Nothing when the hospital pages nobody.
  */
 export function PagesList({ pages }: { pages: Page[] }) {
   if (!pages.length) return null;
   const levels = [...new Set(pages.map((p) => p.level))].sort((a, b) => a - b);
+  const sent = pages.some((p) => p.attempts?.length);
   return (
-    <ul className="pages-list" aria-label="Pages">
+    <>
+      {sent ? <p className="muted pages-note">After the dash: each message sent to reach the person, timed from their page (minutes:seconds).</p> : null}
+      <ul className="pages-list" aria-label="Pages">
       {levels.map((level) => (
         <li key={level}>
-          <strong>Paged, level {level}:</strong>{' '}
-          {pages
-            .filter((p) => p.level === level)
-            .map((p, i) => (
-              <span key={p.userId} className={`page page-${p.response ?? 'open'}`}>
-                {i > 0 ? ' · ' : ''}
-                {p.userName} <span className="muted">({[p.reason, outcome(p)].join('; ')})</span>
-              </span>
-            ))}
+          <strong>Paged, level {level}:</strong>
+          <ul className="page-people">
+            {pages
+              .filter((p) => p.level === level)
+              .map((p) => (
+                <li key={p.userId} className={`page page-${p.response ?? 'open'}`}>
+                  <span className="page-who">{p.userName}</span> <span className="muted">({[p.reason, outcome(p)].join('; ')})</span>
+                  <Attempts page={p} />
+                </li>
+              ))}
+          </ul>
         </li>
       ))}
-    </ul>
+      </ul>
+    </>
   );
 }
