@@ -5,6 +5,8 @@ import { Field } from '../../components/Field.js';
 import { errorMessage, serverFieldErrors, useTRPC } from '../../lib/api.js';
 import { priorityLabel, roleLabel } from '../../lib/format.js';
 import { type FieldErrors, issuesToFields } from '../../lib/validate.js';
+import { type Detail, NotificationsSection } from './NotificationsSection.js';
+import { type DefaultsDraft, draftToRules, type RulesDraft, rulesToDraft } from './RoleDefaults.js';
 import { type Chain, fitChain, TargetsEditor } from './TargetsEditor.js';
 import { settingsWarnings } from './warnings.js';
 
@@ -22,6 +24,8 @@ interface Draft {
   /** null: page nobody (screens only). */
   targets: Record<Priority, Chain | null>;
   timezone: string;
+  notificationDetail: Detail;
+  notificationDefaults: DefaultsDraft;
 }
 
 const num = (v: string) => (v.trim() === '' ? Number.NaN : Number(v));
@@ -36,6 +40,8 @@ function toDraft(s: HospitalSettings): Draft {
     noScreenAlertAfterSeconds: String(s.noScreenAlertAfterSeconds),
     targets: Object.fromEntries(PRIORITIES.map((p) => [p, s.escalation[p].targets ?? null])) as Draft['targets'],
     timezone: s.timezone ?? '',
+    notificationDetail: s.notificationDetail,
+    notificationDefaults: Object.fromEntries(Object.entries(s.notificationDefaults ?? {}).map(([role, rules]) => [role, rulesToDraft(rules)])),
   };
 }
 
@@ -52,13 +58,17 @@ function fromDraft(d: Draft): unknown {
     sessionHours: num(d.sessionHours),
     dedupWindowSeconds: num(d.dedupWindowSeconds),
     noScreenAlertAfterSeconds: num(d.noScreenAlertAfterSeconds),
+    notificationDetail: d.notificationDetail,
+    ...(Object.keys(d.notificationDefaults).length
+      ? { notificationDefaults: Object.fromEntries(Object.entries(d.notificationDefaults).map(([role, rules]) => [role, draftToRules(rules as RulesDraft)])) }
+      : {}),
   };
 }
 
 /**
  * Every hospital setting (server/hospitals/settings.ts): the escalation policy per priority (seconds
  * per level and the acknowledgement timeout), duplicate window, no-screen warning delay, session
- * length and the roles that need two-factor. Checked on every change with the server's schema:
+ * length, the roles that need two-factor, and notifications (lock-screen detail, role defaults). Checked on every change with the server's schema:
  * errors sit on the field that is wrong; allowed but dangerous values get a warning.
  */
 export function SettingsPanel() {
@@ -113,7 +123,8 @@ export function SettingsPanel() {
         return [p, { levelTimeoutsSeconds: e.levelTimeoutsSeconds, ackTimeoutSeconds: e.ackTimeoutSeconds ?? null, targets: e.targets ?? null }];
       }),
     ) as Record<Priority, { levelTimeoutsSeconds: number[]; ackTimeoutSeconds: number | null; targets: Chain | null }>;
-    save.mutate({ ...parsed.data, escalation, timezone: parsed.data.timezone ?? null });
+    // notificationDefaults replaces the whole map; null: every role back to Clarion's built-in steps.
+    save.mutate({ ...parsed.data, escalation, timezone: parsed.data.timezone ?? null, notificationDefaults: parsed.data.notificationDefaults ?? null });
   };
   const errorCount = Object.keys(errors).length;
   const hint = (path: string) => warnings[path];
@@ -171,6 +182,13 @@ export function SettingsPanel() {
           />
         ))}
       </fieldset>
+      <NotificationsSection
+        detail={draft.notificationDetail}
+        onDetail={(notificationDetail) => change({ ...draft, notificationDetail })}
+        defaults={draft.notificationDefaults}
+        onDefaults={(notificationDefaults) => change({ ...draft, notificationDefaults })}
+        errors={errors}
+      />
       <fieldset className="card">
         <legend>Two-factor authentication required for</legend>
         {ROLES.map((r) => (
