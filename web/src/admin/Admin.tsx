@@ -3,6 +3,7 @@ import { AuditLogPanel } from './audit/AuditLogPanel.js';
 import { CompliancePanel } from './audit/CompliancePanel.js';
 import { ExportsPanel } from './audit/ExportsPanel.js';
 import { DepartmentsPanel } from './departments/DepartmentsPanel.js';
+import { UnreachablePanel } from './reach/UnreachablePanel.js';
 import { SettingsPanel } from './settings/SettingsPanel.js';
 import { UsersPanel } from './users/UsersPanel.js';
 
@@ -10,6 +11,7 @@ const sections = [
   ['users', 'Users'],
   ['departments', 'Departments'],
   ['settings', 'Settings'],
+  ['reach', 'Reach'],
   ['audit', 'Audit log'],
   ['exports', 'Exports'],
   ['compliance', 'Compliance'],
@@ -32,6 +34,7 @@ export function Admin({ sub, user }: { sub: string; user: SessionUser }) {
         {section === 'users' ? <UsersPanel self={user} /> : null}
         {section === 'departments' ? <DepartmentsPanel /> : null}
         {section === 'settings' ? <SettingsPanel /> : null}
+        {section === 'reach' ? <UnreachablePanel /> : null}
         {section === 'audit' ? <AuditLogPanel /> : null}
         {section === 'exports' ? <ExportsPanel /> : null}
         {section === 'compliance' ? <CompliancePanel /> : null}
