@@ -25,6 +25,8 @@ export const appScreens: AppScreen[] = [
   { name: 'admin-users', account: 'admin', path: '/#/admin/users', ready: (p) => p.getByRole('cell', { name: /Nia ICU Nurse/ }).first().waitFor() },
   { name: 'admin-departments', account: 'admin', path: '/#/admin/departments', ready: (p) => p.getByRole('cell', { name: /ICU/ }).first().waitFor() },
   { name: 'admin-settings', account: 'admin', path: '/#/admin/settings', ready: (p) => p.getByRole('button', { name: 'Save settings' }).waitFor() },
+  { name: 'admin-reach', account: 'admin', path: '/#/admin/reach', ready: (p) => p.getByRole('table', { name: 'People reached on screens only' }).waitFor() },
+  { name: 'reach', account: 'nurse.icu', path: '/#/reach', ready: (p) => p.getByRole('button', { name: 'Save rules' }).waitFor() },
   { name: 'admin-audit', account: 'admin', path: '/#/admin/audit', ready: (p) => p.locator('tbody tr').first().waitFor() },
   { name: 'admin-exports', account: 'admin', path: '/#/admin/exports', ready: (p) => p.getByRole('button', { name: 'Request export' }).waitFor() },
   {
