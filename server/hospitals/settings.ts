@@ -42,7 +42,7 @@ export const hospitalSettingsSchema = z.object({
   /** IANA zone for schedules; absent: the server's CLARION_TIMEZONE. */
   timezone: timezoneSchema.optional(),
   /** What a page says on a lock screen, an SMS or an email: 'minimal' carries no patient detail; 'full' adds the title. */
-  notificationDetail: z.enum(['minimal', 'full']),
+  notificationDetail: z.enum(['minimal', 'full']).default('minimal'),
   /** How a person of a role is reached until they set their own rules; a role left out gets Clarion's built-in steps. */
   notificationDefaults: z.partialRecord(z.enum(roles), rulesSchema).optional(),
 });
@@ -101,7 +101,7 @@ export const hospitalSettingsPatchSchema = z.strictObject({
   dedupWindowSeconds: hospitalSettingsSchema.shape.dedupWindowSeconds.optional(),
   noScreenAlertAfterSeconds: hospitalSettingsSchema.shape.noScreenAlertAfterSeconds.optional(),
   timezone: timezoneSchema.nullable().optional(),
-  notificationDetail: hospitalSettingsSchema.shape.notificationDetail.optional(),
+  notificationDetail: z.enum(['minimal', 'full']).optional(),
   /** Replaces the whole map; null removes it (built-in defaults for every role). */
   notificationDefaults: z.partialRecord(z.enum(roles), rulesSchema).nullable().optional(),
 });

@@ -5,7 +5,7 @@ import { contacts, hospitals, notificationRules, priorities } from '../db/schema
 import { readSettings } from '../hospitals/settings.js';
 import type { Role } from '../permissions.js';
 import { listContacts } from './contacts.js';
-import { type Contact, type Rules, type RulesOutput, rulesSchema } from './schemas.js';
+import { builtInRules, type Contact, type Rules, type RulesOutput, rulesSchema } from './schemas.js';
 
 export type HospitalDefaults = Partial<Record<Role, Rules>> | undefined;
 
@@ -19,21 +19,6 @@ export function defaultRules(role: Role, hospital?: HospitalDefaults): Rules {
   return hospital?.[role] ?? builtInRules();
 }
 
-function builtInRules(): Rules {
-  return {
-    critical: [
-      { channel: 'push', delaySeconds: 0 },
-      { channel: 'sms', delaySeconds: 30 },
-      { channel: 'voice', delaySeconds: 60 },
-    ],
-    high: [
-      { channel: 'push', delaySeconds: 0 },
-      { channel: 'sms', delaySeconds: 60 },
-    ],
-    medium: [{ channel: 'push', delaySeconds: 0 }],
-    low: [{ channel: 'push', delaySeconds: 0 }],
-  };
-}
 
 /** Priorities none of whose steps has a verified contact: pages of that priority reach screens only. */
 export function unreachablePriorities(rules: Rules, list: Pick<Contact, 'channel' | 'verified'>[]): (typeof priorities)[number][] {

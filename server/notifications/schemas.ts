@@ -36,6 +36,23 @@ export type Rules = z.infer<typeof rulesSchema>;
 
 export const setRulesInput = z.object({ rules: rulesSchema });
 
+/** Clarion's own steps for anyone whose hospital set no defaults for their role (shared with the settings editor). */
+export function builtInRules(): Rules {
+  return {
+    critical: [
+      { channel: 'push', delaySeconds: 0 },
+      { channel: 'sms', delaySeconds: 30 },
+      { channel: 'voice', delaySeconds: 60 },
+    ],
+    high: [
+      { channel: 'push', delaySeconds: 0 },
+      { channel: 'sms', delaySeconds: 60 },
+    ],
+    medium: [{ channel: 'push', delaySeconds: 0 }],
+    low: [{ channel: 'push', delaySeconds: 0 }],
+  };
+}
+
 export const contactSchema = z.object({
   id: z.string(),
   channel: channelSchema,

@@ -1,5 +1,5 @@
 import type { Channel, Rules } from '../../../../server/notifications/schemas.js';
-import { MAX_STEP_DELAY_SECONDS } from '../../../../server/notifications/schemas.js';
+import { builtInRules, MAX_STEP_DELAY_SECONDS } from '../../../../server/notifications/schemas.js';
 import { Field } from '../../components/Field.js';
 import { priorityLabel, roleLabel } from '../../lib/format.js';
 import type { FieldErrors } from '../../lib/validate.js';
@@ -21,24 +21,6 @@ export type RulesDraft = Record<Priority, StepDraft[]>;
 /** Per role; a role that is absent gets Clarion's built-in steps. Other roles' saved entries ride along untouched. */
 export type DefaultsDraft = Partial<Record<string, RulesDraft>>;
 
-/**
- * Clarion's built-in steps, what a role without hospital defaults gets (server/notifications/rules.ts
- * builtInRules; that module reads the database, so the web cannot import it). The starting point
- * when an admin sets a role's own steps.
- */
-const BUILT_IN: Rules = {
-  critical: [
-    { channel: 'push', delaySeconds: 0 },
-    { channel: 'sms', delaySeconds: 30 },
-    { channel: 'voice', delaySeconds: 60 },
-  ],
-  high: [
-    { channel: 'push', delaySeconds: 0 },
-    { channel: 'sms', delaySeconds: 60 },
-  ],
-  medium: [{ channel: 'push', delaySeconds: 0 }],
-  low: [{ channel: 'push', delaySeconds: 0 }],
-};
 
 export const rulesToDraft = (r: Rules): RulesDraft => Object.fromEntries(PRIORITIES.map((p) => [p, r[p].map((s) => ({ channel: s.channel, delay: String(s.delaySeconds) }))])) as RulesDraft;
 export const draftToRules = (d: RulesDraft) =>
@@ -73,7 +55,7 @@ export function RoleDefaults({ defaults, onChange, errors }: Props) {
           <fieldset key={role} className="role-default">
             <legend>{R}</legend>
             <label className="check">
-              <input type="checkbox" checked={Boolean(rules)} onChange={(e) => setRole(role, e.target.checked ? rulesToDraft(BUILT_IN) : undefined)} />
+              <input type="checkbox" checked={Boolean(rules)} onChange={(e) => setRole(role, e.target.checked ? rulesToDraft(builtInRules()) : undefined)} />
               This hospital's steps for {R.toLowerCase()}s
             </label>
             {rules ? (
