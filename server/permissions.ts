@@ -21,6 +21,7 @@ export const permissionNames = [
   'schedule.manage', // create and edit on-call schedules, overrides for anyone
   'schedule.coverSelf', // an override that puts oneself on call (a swap, covering a colleague)
   'assignment.manage', // set a department's care assignments (nurses: only while charge nurse there)
+  'integration.manage', // API keys, HL7 sources, outbound webhooks
 ] as const;
 export type Permission = (typeof permissionNames)[number];
 
@@ -59,6 +60,7 @@ export const permissionMatrix: Record<Role, readonly Permission[]> = {
     'schedule.manage',
     'schedule.coverSelf',
     'assignment.manage',
+    'integration.manage',
   ],
 };
 

@@ -5,6 +5,7 @@ import { auditRouter } from './audit/router.js';
 import { authRouter } from './auth/router.js';
 import { healthRouter } from './health/router.js';
 import { hospitalsRouter } from './hospitals/router.js';
+import { integrationsRouter } from './integrations/router.js';
 import { notificationsRouter } from './notifications/router.js';
 import { schedulesRouter } from './schedules/router.js';
 import { router } from './trpc/trpc.js';
@@ -21,6 +22,7 @@ export const appRouter = router({
   schedules: schedulesRouter,
   assignments: assignmentsRouter,
   notifications: notificationsRouter,
+  integrations: integrationsRouter,
 });
 
 export type AppRouter = typeof appRouter;
