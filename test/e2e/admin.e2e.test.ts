@@ -137,14 +137,14 @@ describe('sign-in and the admin screens', () => {
   it('edits the escalation policy and the 2FA roles', async () => {
     await admin.getByRole('link', { name: 'Settings' }).click();
     await admin.getByLabel('critical level 0 → 1 (seconds)').fill('30');
-    await admin.getByRole('checkbox', { name: 'Head doctor' }).check();
+    await admin.getByRole('checkbox', { name: 'Head doctor', exact: true }).check();
     await admin.getByRole('button', { name: 'Save settings' }).click();
     await admin.getByRole('status').filter({ hasText: 'Settings saved' }).waitFor();
     await screenshot(admin, 'admin-settings', { fullPage: true });
     await admin.reload();
     await admin.getByLabel('critical level 0 → 1 (seconds)').waitFor();
     expect(await admin.getByLabel('critical level 0 → 1 (seconds)').inputValue()).toBe('30');
-    expect(await admin.getByRole('checkbox', { name: 'Head doctor' }).isChecked()).toBe(true);
+    expect(await admin.getByRole('checkbox', { name: 'Head doctor', exact: true }).isChecked()).toBe(true);
   });
 
   it('a head doctor, now required to use 2FA, sets it up (QR code, backup codes), then signs in with a code', async () => {
