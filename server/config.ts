@@ -104,6 +104,9 @@ const envSchema = z.object({
   MAX_SUBSCRIPTIONS_PER_SESSION: opt(int(1, 10_000)),
   WS_DRAIN_TIMEOUT_SECONDS: opt(int(1, 3_600)),
   METRICS_TOKEN: opt(z.string().min(32, 'must be at least 32 characters (openssl rand -hex 32)')),
+  // HL7 v2 over MLLP (server/integrations/hl7): the listener is off unless a port is set.
+  HL7_MLLP_PORT: opt(int(0, 65535)),
+  HL7_MLLP_HOST: opt(z.string().min(1)),
 });
 
 const secretKey = z
@@ -239,6 +242,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
      * and test leave them open; staging and production keep /metrics closed (never public by default).
      */
     metricsToken: env.METRICS_TOKEN ?? null,
+    /** HL7 v2 MLLP listener (monitor gateways, nurse call): null when HL7_MLLP_PORT is unset. */
+    hl7: env.HL7_MLLP_PORT === undefined ? null : { port: env.HL7_MLLP_PORT, host: env.HL7_MLLP_HOST ?? '0.0.0.0' },
     /** Bounds on what one request or one client may hold (docs/operations.md, "Limits on requests and sockets"). */
     limits: {
       /** Calls in one batched HTTP request (httpBatchLink); the web app sends at most 20. */
