@@ -762,6 +762,8 @@ export const webhooks = pgTable(
     unique('webhooks_hospital_id_key').on(t.hospitalId, t.id),
     check('webhooks_url_length', sql`length(${t.url}) BETWEEN 8 AND 2048`),
     check('webhooks_events', sql`cardinality(${t.events}) > 0`),
+    // The outbox trigger looks up a hospital's active webhooks on every event.
+    index('webhooks_hospital_active_idx').on(t.hospitalId).where(sql`${t.isActive}`),
   ],
 );
 
