@@ -1,7 +1,7 @@
 import type { KeyboardEvent, MouseEvent } from 'react';
 import { PriorityBadge } from '../components/Priority.js';
 import type { Alert, AlertNote } from '../lib/alertStore.js';
-import { age, when } from '../lib/format.js';
+import { age, sourceLabel, when } from '../lib/format.js';
 import type { AlertAction } from './useAlertAction.js';
 import type { PendingAck } from './useUndoableAck.js';
 import { overdue, until } from './urgency.js';
@@ -93,6 +93,7 @@ export function AlertTile(props: TileProps) {
         <p className="tile-meta">
           {alert.repeatCount > 0 ? <span className="repeated">Repeated ×{alert.repeatCount}</span> : null}
           <span className="tile-type">{alert.alertType}</span>
+          {sourceLabel(alert.source) ? <span className="tile-source">{sourceLabel(alert.source)}</span> : null}
           {alert.escalationLevel > 0 ? <span className="escalation">Escalation level {alert.escalationLevel}</span> : null}
           {next && !next.late ? <span className="tile-next">Next escalation in {next.text}</span> : null}
           {backIn && !backIn.late ? <span className="tile-next">Back on the board in {backIn.text} unless resolved</span> : null}

@@ -2,7 +2,7 @@ import { useMemo, useState } from 'react';
 import { useAlertAction } from '../board/useAlertAction.js';
 import { PriorityBadge } from '../components/Priority.js';
 import { OPEN_STATUSES } from '../lib/alertStore.js';
-import { age, statusLabel, typeLabel, when } from '../lib/format.js';
+import { age, sourceLabel, statusLabel, typeLabel, when } from '../lib/format.js';
 import type { SessionUser } from '../lib/session.js';
 import type { Feed } from '../lib/useAlertFeed.js';
 import { AlertDetails } from './AlertDetails.js';
@@ -42,7 +42,7 @@ export function RecentAlerts({ feed, user, now }: { feed: Feed; user: SessionUse
               <td data-label="Alert">
                 <strong>{a.title}</strong>
                 <div className="muted">
-                  {[a.roomNumber ? `Room ${a.roomNumber}` : null, a.departmentName, typeLabel(a.alertType)].filter(Boolean).join(' · ')}
+                  {[a.roomNumber ? `Room ${a.roomNumber}` : null, a.departmentName, typeLabel(a.alertType), sourceLabel(a.source)].filter(Boolean).join(' · ')}
                 </div>
               </td>
               <td data-label="Status">

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clock, dateTime, dayInputToIso, typeLabel, when } from './format.js';
+import { clock, dateTime, dayInputToIso, sourceLabel, typeLabel, when } from './format.js';
 
 describe('one date format (issue 15 point 9)', () => {
   const now = new Date(2026, 11, 2, 15, 0, 0);
@@ -22,5 +22,10 @@ describe('one date format (issue 15 point 9)', () => {
   it('types in sentence case', () => {
     expect(typeLabel('code_blue')).toBe('Code blue');
     expect(typeLabel('MEDICAL')).toBe('Medical');
+    expect(sourceLabel('console')).toBeNull();
+    expect(sourceLabel(undefined)).toBeNull();
+    expect(sourceLabel('api:Nurse call')).toBe('From Nurse call (API)');
+    expect(sourceLabel('hl7:ICU gateway')).toBe('From ICU gateway (HL7)');
+    expect(sourceLabel('fhir')).toBe('From the EHR (FHIR)');
   });
 });

@@ -70,3 +70,14 @@ export function typeLabel(type: string | null | undefined): string {
   const words = type.replace(/[_-]+/g, ' ').trim();
   return words.charAt(0).toUpperCase() + words.slice(1).toLowerCase();
 }
+
+/** Where an alert came from, in words, or null for one raised on the console (the usual case says nothing). */
+export function sourceLabel(source: string | null | undefined): string | null {
+  if (!source || source === 'console') return null;
+  const [kind, ...rest] = source.split(':');
+  const name = rest.join(':');
+  if (kind === 'api' && name) return `From ${name} (API)`;
+  if (kind === 'hl7' && name) return `From ${name} (HL7)`;
+  if (kind === 'fhir') return 'From the EHR (FHIR)';
+  return `From ${source}`;
+}
