@@ -15,6 +15,7 @@ import { registerBackupGauges } from '../ops/backup-status.js';
 import { limitedJsonEncoder, oversizedFrame, refuseOversizedBatch } from './batch-limit.js';
 import { clientIp } from './client-info.js';
 import { handleRespond, RESPOND_PATH } from './respond.js';
+import { handleRest } from '../rest/handler.js';
 import { handleTelephonyHook, TELEPHONY_HOOK } from './telephony-hooks.js';
 import { handleCors, isAllowedUpgrade, isOperator, isServableStatic, securityConfigOf, setSecurityHeaders, staticCacheHeaders, withoutDetails } from './security.js';
 
@@ -76,6 +77,7 @@ export function createApp(deps: AppDeps, options: { fanoutTickMs?: number } = {}
     if (hook) return handleTelephonyHook(deps, req, res, hook[1] as 'status' | 'inbound' | 'gather');
     const download = req.method === 'GET' ? DOWNLOAD_PATH.exec(path) : null;
     if (download) return handleExportDownload(deps, req, res, download[1] as string);
+    if (path.startsWith('/api/v1/') || path === '/api/docs') return handleRest(deps, req, res);
     if (web && (req.method === 'GET' || req.method === 'HEAD') && isServableStatic(path, security)) {
       staticCacheHeaders(res, path);
       return web(req, res, () => json(res, 404, { error: 'not found' }));
