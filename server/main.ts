@@ -2,6 +2,7 @@
 import { ConfigError, loadConfig } from './config.js';
 import { closeDeps, createDeps } from './deps.js';
 import { createApp } from './http/app.js';
+import { startHl7Listener } from './integrations/hl7/listener.js';
 import { createLogger } from './logger.js';
 
 async function main(): Promise<void> {
@@ -13,6 +14,8 @@ async function main(): Promise<void> {
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   log.info({ port, profile: config.profile }, `server listening on http://localhost:${port}`);
+  // HL7 v2 over MLLP from monitor gateways and nurse call: only when HL7_MLLP_PORT is set.
+  const hl7 = config.hl7 ? await startHl7Listener(deps, config.hl7) : null;
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -20,6 +23,7 @@ async function main(): Promise<void> {
     stopping = true;
     log.info({ signal }, 'shutting down: telling clients to reconnect, draining');
     const force = setTimeout(() => process.exit(1), 10_000).unref();
+    await hl7?.close();
     await app.close();
     await closeDeps(deps);
     clearTimeout(force);

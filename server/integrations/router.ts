@@ -1,7 +1,19 @@
 import { auditContextOf } from '../trpc/context.js';
 import { permissionProcedure, router } from '../trpc/trpc.js';
+import { createHl7Source, deactivateHl7Source, listHl7Sources } from './hl7/sources.js';
 import { createKey, listKeys, revokeKey } from './keys.js';
-import { apiKeySchema, createKeyInput, createKeyOutput, keyIdInput, listKeysOutput } from './schemas.js';
+import { webhookProcedures } from './webhooks-router.js';
+import {
+  apiKeySchema,
+  createHl7SourceInput,
+  createKeyInput,
+  createKeyOutput,
+  hl7SourceIdInput,
+  hl7SourceSchema,
+  keyIdInput,
+  listHl7SourcesOutput,
+  listKeysOutput,
+} from './schemas.js';
 
 const admin = permissionProcedure('integration.manage');
 
@@ -19,4 +31,20 @@ export const integrationsRouter = router({
     .input(keyIdInput)
     .output(apiKeySchema)
     .mutation(({ ctx, input }) => revokeKey(ctx.deps.db, auditContextOf(ctx), ctx.auth.user, input.keyId)),
+
+  ...webhookProcedures,
+
+  /** An HL7 v2 sender (monitor gateway, nurse call): MSH-4 and point of care → department, each the caller's hospital's own. */
+  createHl7Source: admin
+    .input(createHl7SourceInput)
+    .output(hl7SourceSchema)
+    .mutation(({ ctx, input }) => createHl7Source(ctx.deps.db, auditContextOf(ctx), ctx.auth.user, input)),
+
+  listHl7Sources: admin.output(listHl7SourcesOutput).query(async ({ ctx }) => ({ sources: await listHl7Sources(ctx.deps.db, ctx.auth.user.hospitalId) })),
+
+  /** Its later messages are answered AE; its alerts stay. */
+  deactivateHl7Source: admin
+    .input(hl7SourceIdInput)
+    .output(hl7SourceSchema)
+    .mutation(({ ctx, input }) => deactivateHl7Source(ctx.deps.db, auditContextOf(ctx), ctx.auth.user, input.sourceId)),
 });
