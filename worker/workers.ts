@@ -6,6 +6,7 @@ import { backupProcessor } from './processors/backup.js';
 import { exportProcessor } from './processors/export.js';
 import { auditAnchorProcessor, auditRetentionProcessor, eventRetentionProcessor, exportCleanupProcessor, loginFailureCleanupProcessor } from './processors/maintenance.js';
 import { startSweeper } from './processors/sweeper.js';
+import { checkFeedHeartbeats, HEARTBEAT_CHECK_MS } from '../server/integrations/heartbeats.js';
 import { sendDueWebhooks, WEBHOOK_INTERVAL_MS } from '../server/integrations/webhook-sender.js';
 import { SEND_INTERVAL_MS, sendDueAttempts } from '../server/notifications/sender.js';
 import { startLoop } from './loop.js';
@@ -48,6 +49,7 @@ export async function startWorkers(deps: AppDeps): Promise<RunningWorkers> {
   const sender = startLoop('page-sender', SEND_INTERVAL_MS, deps.log.child({ loop: 'page-sender' }), () => sendDueAttempts(deps));
   // And the integrations' webhook outbox (rows written with each event by a trigger).
   const hooks = startLoop('webhook-sender', WEBHOOK_INTERVAL_MS, deps.log.child({ loop: 'webhook-sender' }), () => sendDueWebhooks(deps));
+  const heartbeats = startLoop('feed-heartbeats', HEARTBEAT_CHECK_MS, deps.log.child({ loop: 'feed-heartbeats' }), () => checkFeedHeartbeats(deps));
   const prefix = bullPrefix(deps.config);
   const connections: ReturnType<typeof createBlockingRedis>[] = [];
   const workers = (Object.keys(queueNames) as QueueKey[]).map((queue) => {
@@ -112,7 +114,7 @@ export async function startWorkers(deps: AppDeps): Promise<RunningWorkers> {
       clearInterval(timer);
       deps.redis.off('ready', beat);
       await sweeper.stop();
-      await Promise.all([sender.stop(), hooks.stop()]);
+      await Promise.all([sender.stop(), hooks.stop(), heartbeats.stop()]);
       // Graceful: stop taking jobs and let the active ones finish; with Redis down that cannot be
       // confirmed, so after a bound the workers are closed without waiting.
       const closing = Promise.all(workers.map((w) => w.close()));

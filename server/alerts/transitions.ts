@@ -183,4 +183,18 @@ export async function expireAlert(deps: AlertDeps, hospitalId: string, alertId: 
   });
 }
 
+/**
+ * Resolved by a system rather than a person: a feed that speaks again after its silence alert, a
+ * monitor reporting its alarm cleared. `audit` names the system (its user agent); no resolver user.
+ */
+export async function systemResolve(deps: AlertDeps, hospitalId: string, audit: AuditContext, alertId: string, reason: string): Promise<ChangeResult | null> {
+  return changeAlert(deps, { hospitalId, departmentId: null }, audit, alertId, {
+    action: 'resolved',
+    metadata: { reason },
+    events: () => [{ type: 'resolved', detail: { reason } }],
+    from: OPEN,
+    set: () => ({ status: 'resolved', resolvedAt: NOW, nextEscalationAt: null, ackDeadlineAt: null }),
+  });
+}
+
 export { systemAudit };
