@@ -3,6 +3,7 @@ import { AuditLogPanel } from './audit/AuditLogPanel.js';
 import { CompliancePanel } from './audit/CompliancePanel.js';
 import { ExportsPanel } from './audit/ExportsPanel.js';
 import { DepartmentsPanel } from './departments/DepartmentsPanel.js';
+import { IntegrationsPanel } from './integrations/IntegrationsPanel.js';
 import { UnreachablePanel } from './reach/UnreachablePanel.js';
 import { SettingsPanel } from './settings/SettingsPanel.js';
 import { UsersPanel } from './users/UsersPanel.js';
@@ -12,6 +13,7 @@ const sections = [
   ['departments', 'Departments'],
   ['settings', 'Settings'],
   ['reach', 'Reach'],
+  ['integrations', 'Integrations'],
   ['audit', 'Audit log'],
   ['exports', 'Exports'],
   ['compliance', 'Compliance'],
@@ -35,6 +37,7 @@ export function Admin({ sub, user }: { sub: string; user: SessionUser }) {
         {section === 'departments' ? <DepartmentsPanel /> : null}
         {section === 'settings' ? <SettingsPanel /> : null}
         {section === 'reach' ? <UnreachablePanel /> : null}
+        {section === 'integrations' ? <IntegrationsPanel /> : null}
         {section === 'audit' ? <AuditLogPanel /> : null}
         {section === 'exports' ? <ExportsPanel /> : null}
         {section === 'compliance' ? <CompliancePanel /> : null}

@@ -1,0 +1,24 @@
+import { webhookEventTypes } from '../../../../server/integrations/webhook-schemas.js';
+
+/** Each webhook event in words, in the order the server lists them (webhookEventTypes). */
+const eventWords: Record<string, string> = {
+  'alert.created': 'Alert raised',
+  'alert.acknowledged': 'Acknowledged',
+  'alert.escalated': 'Escalated',
+  'alert.resolved': 'Resolved',
+  'alert.cancelled': 'Cancelled',
+  'alert.expired': 'Expired',
+  'alert.updated': 'Changed',
+  'alert.declined': 'Declined',
+  'alert.reopened': 'Reopened',
+  'alert.repeated': 'Raised again',
+  'alert.paged': 'Paged someone',
+  'alert.coverage_gap': 'Nobody on call',
+};
+export const webhookEvents = webhookEventTypes.map((value) => ({ value, label: eventWords[value] ?? value }));
+export const eventLabel = (t: string): string => eventWords[t] ?? t;
+
+export const scopeLabel: Record<string, string> = { 'alerts:write': 'Raise and change alerts', 'alerts:read': 'Read alerts' };
+
+/** A delivery's state in words (never only its colour). */
+export const deliveryStatusLabel: Record<string, string> = { pending: 'Waiting to retry', sending: 'Sending', delivered: 'Delivered', dead: 'Gave up' };
