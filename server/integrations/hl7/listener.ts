@@ -41,7 +41,7 @@ export async function startHl7Listener(deps: AlertDeps, opts: Hl7ListenerOptions
     socket.on('error', (err) => log.debug({ err, ip }, 'hl7: socket error'));
     socket.on('close', () => sockets.delete(socket));
     const reply = (ack: string) => {
-      if (!socket.destroyed) socket.write(frame(ack));
+      if (socket.writable) socket.write(frame(ack));
     };
     socket.on('data', (chunk: Buffer) => {
       for (const ev of decoder.push(chunk)) {
