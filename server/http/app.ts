@@ -14,7 +14,7 @@ import { createHttpContextFactory, createWsContextFactory } from '../trpc/contex
 import { registerBackupGauges } from '../ops/backup-status.js';
 import { limitedJsonEncoder, oversizedFrame, refuseOversizedBatch } from './batch-limit.js';
 import { clientIp } from './client-info.js';
-import { handleRespond, RESPOND_PATH } from './respond.js';
+import { handleDeliveredReceipt, handleRespond, RESPOND_PATH } from './respond.js';
 import { handleRest } from '../rest/handler.js';
 import { handleTelephonyHook, TELEPHONY_HOOK } from './telephony-hooks.js';
 import { handleCors, isAllowedUpgrade, isOperator, isServableStatic, securityConfigOf, setSecurityHeaders, staticCacheHeaders, withoutDetails } from './security.js';
@@ -72,7 +72,7 @@ export function createApp(deps: AppDeps, options: { fanoutTickMs?: number } = {}
       return trpc(req, res);
     }
     const respond = RESPOND_PATH.exec(path);
-    if (respond) return handleRespond(deps, req, res, respond[1] as string);
+    if (respond) return respond[2] ? handleDeliveredReceipt(deps, req, res, respond[1] as string) : handleRespond(deps, req, res, respond[1] as string);
     const hook = TELEPHONY_HOOK.exec(path);
     if (hook) return handleTelephonyHook(deps, req, res, hook[1] as 'status' | 'inbound' | 'gather');
     const download = req.method === 'GET' ? DOWNLOAD_PATH.exec(path) : null;

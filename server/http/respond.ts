@@ -3,6 +3,7 @@ import { DECLINE_PRESETS } from '../alerts/schemas.js';
 import type { AppDeps } from '../deps.js';
 import { type AnswerOutcome, type AnsweringAttempt, answerAttempt, attemptByToken } from '../notifications/answers.js';
 import { pageText } from '../notifications/deliver.js';
+import { markDelivered } from '../notifications/attempts.js';
 import { respondInput } from '../notifications/schemas.js';
 import { BodyTooLarge, formParams, readBody } from './body.js';
 import { clientIp } from './client-info.js';
@@ -13,7 +14,7 @@ import { clientIp } from './client-info.js';
  * and must not acknowledge a critical alert nobody has seen. The form's POST (or the service
  * worker's JSON POST from a notification's action button) answers as the paged person.
  */
-export const RESPOND_PATH = /^\/r\/([A-Za-z0-9._-]{1,120})$/;
+export const RESPOND_PATH = /^\/r\/([A-Za-z0-9._-]{1,120})(\/delivered)?$/;
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -63,6 +64,15 @@ const REFUSAL_STATUS: Record<Exclude<AnswerOutcome, { ok: true }>['reason'], num
   not_allowed: 403,
   unknown: 404,
 };
+
+/** The service worker's receipt: the notification is on the phone. Only moves a sent attempt to delivered. */
+export async function handleDeliveredReceipt(deps: AppDeps, req: IncomingMessage, res: ServerResponse, token: string): Promise<void> {
+  if (req.method !== 'POST') return json(res, 405, { ok: false, message: 'POST only' });
+  const attempt = await attemptByToken(deps.db, deps.config.secrets.tokenSecret, token);
+  if (!attempt) return json(res, 404, { ok: false, message: 'This link is not valid' });
+  const marked = await markDelivered(deps.db, attempt.attemptId);
+  return json(res, 200, { ok: true, delivered: marked });
+}
 
 export async function handleRespond(deps: AppDeps, req: IncomingMessage, res: ServerResponse, token: string): Promise<void> {
   const wantsJson = (req.headers['content-type'] ?? '').startsWith('application/json');

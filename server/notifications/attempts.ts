@@ -35,3 +35,11 @@ export async function recordProviderStatus(db: Tx, providerId: string, status: D
   }
   return null;
 }
+
+/** A device's own receipt (the push service worker showed the notification): sent → delivered, once. */
+export async function markDelivered(db: Tx, attemptId: string): Promise<boolean> {
+  const r = await db.execute(sql`
+    UPDATE page_attempts SET status = 'delivered', delivered_at = coalesce(delivered_at, now()), updated_at = now()
+    WHERE id = ${attemptId} AND status = 'sent'`);
+  return Boolean(r.rowCount);
+}

@@ -208,6 +208,19 @@ describe('response links /r/<token>', () => {
     expect((await alertRow(alert.id)).status).toBe('acknowledged');
   });
 
+  it("a device's receipt (the push service worker's POST to <link>/delivered) moves sent to delivered once; a forged one is refused", async () => {
+    const { alert, sms } = await pagedBySms();
+    const link = linkOf(sms.params.Body!);
+    const r = await fetch(`${link}/delivered`, { method: 'POST' });
+    expect(await r.json()).toEqual({ ok: true, delivered: true });
+    expect((await attemptsOf(alert.id))[0]).toMatchObject({ status: 'delivered' });
+    expect(await (await fetch(`${link}/delivered`, { method: 'POST' })).json()).toEqual({ ok: true, delivered: false });
+    const [attempt] = await attemptsOf(alert.id);
+    expect((await fetch(`${server.url}/r/${attempt!.id}.${'B'.repeat(43)}/delivered`, { method: 'POST' })).status).toBe(404);
+    expect((await fetch(`${link}/delivered`)).status).toBe(405);
+    expect((await alertRow(alert.id)).status).toBe('active');
+  });
+
   it('someone else acknowledged first: the link says so and records nothing for the doctor', async () => {
     const { alert, sms } = await pagedBySms();
     const nurse = clientFor(server, await t.token('general', 'nurse.icu'));

@@ -63,8 +63,13 @@ function notificationFor(p) {
 }
 
 async function showPush(data) {
-  const [title, options] = notificationFor(parsePayload(data));
+  const payload = parsePayload(data);
+  const [title, options] = notificationFor(payload);
   await self.registration.showNotification(title, options);
+  // Tell Clarion the phone has it (the timeline's "push delivered 00:14"); best effort, never blocks.
+  if (payload?.respondUrl) {
+    await fetch(`${payload.respondUrl}/delivered`, { method: 'POST', credentials: 'omit', signal: AbortSignal.timeout(RESPOND_TIMEOUT_MS) }).catch(() => undefined);
+  }
 }
 
 /** POSTs the answer to the response link; true when the server took it. */
