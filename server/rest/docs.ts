@@ -43,10 +43,10 @@ ${fields(op.requestBody?.content?.['application/json']?.schema)}<pre>${esc(curl(
   );
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(doc.info.title)}</title><style>body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a}
-pre{background:#f3f4f6;padding:.75rem;overflow-x:auto}table{border-collapse:collapse}td,th{border:1px solid #d1d5db;padding:.25rem .5rem;text-align:left}
+pre{background:#f3f4f6;padding:.75rem;white-space:pre-wrap;overflow-wrap:anywhere}table{border-collapse:collapse}td,th{border:1px solid #d1d5db;padding:.25rem .5rem;text-align:left}
 .m{background:#1d4ed8;color:#fff;padding:0 .4rem;border-radius:3px;font-size:.9em}section{border-top:1px solid #e5e7eb;margin-top:1.5rem}</style></head><body>
 <h1>${esc(doc.info.title)}</h1><p>${esc(doc.info.description)}</p>
-<p>Errors are JSON: <code>{ "error": { "code", "message", "fieldErrors"? } }</code> — 400 bad input, 401 no or bad key, 403 missing scope, 404 not in your hospital, 409/422 Idempotency-Key conflicts, 429 rate limit (Retry-After).</p>
+<p>Errors are JSON: <code>{ "error": { "code", "message", "fieldErrors"? } }</code> — 400 bad input, 401 no or bad key, 403 missing scope, 404 not in your hospital, 409 wrong state or a duplicate still running, 415 not JSON, 422 Idempotency-Key reused with another body, 429 rate limit (Retry-After).</p>
 <p>The machine-readable document: <a href="/api/v1/openapi.json">/api/v1/openapi.json</a> (OpenAPI ${esc(doc.openapi)}).</p>
 ${ops.join('\n')}</body></html>`;
 }
