@@ -169,7 +169,11 @@ describe('the service worker', () => {
     // The server refuses the forged link: the worker turns to opening the response page in a window of
     // its own (here refused for want of a real click), and the Clarion window keeps its view.
     await expect(sw.click(n!.data, 'decline')).rejects.toThrow('Not allowed to open a window');
-    expect(posted).toEqual([{ url: payload.respondUrl, body: { action: 'decline', reason: 'Declined from the notification' } }]);
+    // First the device's receipt (refused too: the link is forged), then the answer.
+    expect(posted).toEqual([
+      { url: `${payload.respondUrl}/delivered`, body: null },
+      { url: payload.respondUrl, body: { action: 'decline', reason: 'Declined from the notification' } },
+    ]);
     expect(page.url()).toBe(`${app.server.url}/#/reach`);
 
     // A plain tap: the open Clarion window goes to the alert's path.
@@ -211,6 +215,12 @@ describe('the service worker', () => {
     await expect.poll(async () => (await sw.shown()).map((s) => s.tag)).toContain(payload.tag);
     const n = (await sw.shown()).find((s) => s.tag === payload.tag)!;
     expect(n.actions).toEqual(['acknowledge', 'decline']);
+    // Showing it sent the device's receipt: the attempt is delivered before anyone answers.
+    await expect.poll(() => posted.map((p) => p.url)).toEqual([`${payload.respondUrl}/delivered`]);
+    await expect
+      .poll(async () => (await app.env.deps.db.execute<{ status: string }>(sql`SELECT status::text FROM page_attempts WHERE alert_id = ${a.id}`)).rows[0]?.status)
+      .toBe('delivered');
+    posted.length = 0;
     await sw.click(n.data, 'acknowledge');
     expect(posted).toEqual([{ url: payload.respondUrl, body: { action: 'acknowledge' } }]);
     const status = async (id: string) => (await app.env.deps.db.execute<{ status: string }>(sql`SELECT status::text FROM alerts WHERE id = ${id}`)).rows[0]?.status;
