@@ -68,6 +68,7 @@ const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const clean = (s: string) => s.replace(/[|^~\\&\r\n]/g, ' ').slice(0, 200);
 
 export type AckCode = 'AA' | 'AE' | 'AR';
+let ackSeq = 0;
 
 /**
  * An HL7 ACK in original acknowledgement mode. MSA-3 carries the reason (v2.3 style) and ERR-3/ERR-8
@@ -80,8 +81,9 @@ export function buildAck(request: Hl7Message | null, code: AckCode, reason?: { c
   const ts = new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14);
   const controlId = get(10);
   const version = get(12) || '2.6';
+  ackSeq = (ackSeq + 1) % 1000;
   const lines = [
-    ['MSH', '^~\\&', 'CLARION', 'CLARION', get(3), get(4), ts, '', 'ACK^R40^ACK', `ACK${Date.now()}`, 'P', version].join('|'),
+    ['MSH', '^~\\&', 'CLARION', 'CLARION', get(3), get(4), ts, '', 'ACK^R40^ACK', `ACK${Date.now()}${ackSeq}`, 'P', version].join('|'),
     ['MSA', code, controlId, reason ? clean(reason.text) : ''].join('|'),
   ];
   if (reason) lines.push(['ERR', '', '', `${reason.code}^${clean(reason.text)}^HL70357`, 'E', '', '', '', clean(reason.text)].join('|'));
