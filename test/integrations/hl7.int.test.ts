@@ -127,6 +127,25 @@ describe('HL7 v2 ORU^R40 over MLLP', () => {
     }
   });
 
+  it('refuses connections over its cap and still serves the ones it holds', async () => {
+    const small = await startHl7Listener(env.deps, { port: 0, host: '127.0.0.1', maxConnections: 2 });
+    const held = [connect(small.port, '127.0.0.1'), connect(small.port, '127.0.0.1')];
+    try {
+      await Promise.all(held.map((s) => new Promise((r) => s.once('connect', r))));
+      await new Promise((r) => setTimeout(r, 50));
+      const started = Date.now();
+      expect(await rawSend(frame(oruR40({ alarmId: 'ALM-CAP' })), { port: small.port })).toBe('');
+      expect(Date.now() - started).toBeLessThan(2_000);
+      expect(await alertsOf('ALM-CAP')).toEqual([]);
+      const answer = new Promise<string>((r) => held[0]?.once('data', (d) => r(d.toString())));
+      held[0]?.write(frame(oruR40({ alarmId: 'ALM-HELD' })));
+      expect(await answer).toContain('MSA|AA|');
+    } finally {
+      for (const s of held) s.destroy();
+      await small.close();
+    }
+  });
+
   it('createHl7Source refuses another hospital\'s department (NOT_FOUND), a taken facility (CONFLICT), bad input; lists and deactivates (then AE)', async () => {
     const admin = clientFor(server, await t.token('general', 'admin'));
     const other = t.hospital.riverside.departments.ICU;

@@ -5,6 +5,9 @@ import { buildAck, Hl7ParseError, parseHl7 } from './message.js';
 import { frame, MllpDecoder } from './mllp.js';
 import { handleHl7Message } from './service.js';
 
+/** Messages of one connection waiting for their ACK before we stop reading it. */
+const MAX_PIPELINED = 16;
+
 export interface Hl7ListenerOptions {
   port: number;
   host: string;
@@ -37,6 +40,8 @@ export async function startHl7Listener(deps: AlertDeps, opts: Hl7ListenerOptions
     const ip = socket.remoteAddress ?? null;
     const decoder = new MllpDecoder(maxBytes);
     let queue = Promise.resolve();
+    let pending = 0;
+    let oversize = false;
     socket.setTimeout(idleMs, () => socket.destroy());
     socket.on('error', (err) => log.debug({ err, ip }, 'hl7: socket error'));
     socket.on('close', () => sockets.delete(socket));
@@ -46,6 +51,7 @@ export async function startHl7Listener(deps: AlertDeps, opts: Hl7ListenerOptions
     socket.on('data', (chunk: Buffer) => {
       for (const ev of decoder.push(chunk)) {
         if (ev.kind === 'oversize') {
+          oversize = true;
           socket.pause();
           queue = queue.then(() => {
             reply(buildAck(tryHeader(ev.head.toString('utf8')), 'AR', { code: 100, text: `Message over ${maxBytes} bytes` }));
@@ -55,12 +61,15 @@ export async function startHl7Listener(deps: AlertDeps, opts: Hl7ListenerOptions
           return;
         }
         const text = ev.payload.toString('utf8');
+        // A peer that pipelines faster than we store stops being read (TCP backpressure), not buffered.
+        if (++pending >= MAX_PIPELINED) socket.pause();
         queue = queue.then(async () => {
           const ack = await handleHl7Message(deps, text, ip).catch((err: unknown) => {
             log.error({ err, ip }, 'hl7: message handling failed');
             return buildAck(tryHeader(text), 'AE', { code: 207, text: 'Internal error; send it again' });
           });
           reply(ack);
+          if (--pending < MAX_PIPELINED && !oversize) socket.resume();
         });
       }
     });
