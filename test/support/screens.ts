@@ -26,6 +26,16 @@ export const appScreens: AppScreen[] = [
   { name: 'admin-departments', account: 'admin', path: '/#/admin/departments', ready: (p) => p.getByRole('cell', { name: /ICU/ }).first().waitFor() },
   { name: 'admin-settings', account: 'admin', path: '/#/admin/settings', ready: (p) => p.getByRole('button', { name: 'Save settings' }).waitFor() },
   { name: 'admin-reach', account: 'admin', path: '/#/admin/reach', ready: (p) => p.getByRole('table', { name: 'People reached on screens only' }).waitFor() },
+  {
+    name: 'admin-integrations',
+    account: 'admin',
+    path: '/#/admin/integrations',
+    ready: async (p) => {
+      await p.getByText('Loading keys…').waitFor({ state: 'detached' });
+      await p.getByText('Loading webhooks…').waitFor({ state: 'detached' });
+      await p.getByRole('button', { name: 'Create webhook' }).waitFor();
+    },
+  },
   { name: 'reach', account: 'nurse.icu', path: '/#/reach', ready: (p) => p.getByRole('button', { name: 'Save rules' }).waitFor() },
   { name: 'admin-audit', account: 'admin', path: '/#/admin/audit', ready: (p) => p.locator('tbody tr').first().waitFor() },
   { name: 'admin-exports', account: 'admin', path: '/#/admin/exports', ready: (p) => p.getByRole('button', { name: 'Request export' }).waitFor() },

@@ -79,7 +79,7 @@ export function Webhooks() {
       <ul className="integrations-hooks">
         {list.map((h) => (
           <li key={h.id} className="card" aria-label={`Webhook ${h.url}`}>
-            <p className="integrations-url"><code>{h.url}</code></p>
+            <h3 className="integrations-url"><code>{h.url}</code></h3>
             <p>
               <span className="muted">Sends: </span>
               {h.events.map(eventLabel).join(', ')}
