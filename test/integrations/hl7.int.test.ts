@@ -91,6 +91,7 @@ describe('HL7 v2 ORU^R40 over MLLP', () => {
     const unmapped = await peer.send(oruR40({ pointOfCare: 'NICU', alarmId: 'ALM-X2' }));
     expect(unmapped.code).toBe('AE');
     expect(unmapped.text).toMatch(/NICU is not mapped/);
+    expect((await peer.send(oruR40({ pointOfCare: 'constructor', alarmId: 'ALM-X5' }))).code).toBe('AE');
     expect((await peer.send(oruR40({ type: 'ADT^A01^ADT_A01', alarmId: 'ALM-X3' }))).code).toBe('AR');
     expect((await peer.send(oruR40({ alarmId: '', text: 'X' }))).code).toBe('AR');
     expect((await peer.send(oruR40({ pointOfCare: '', alarmId: 'ALM-X4' }))).code).toBe('AR');

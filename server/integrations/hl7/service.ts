@@ -32,7 +32,9 @@ export async function handleHl7Message(deps: AlertDeps, text: string, ip: string
   const [source] = await deps.db.select().from(hl7Sources).where(eq(hl7Sources.sendingFacility, report.sendingFacility));
   if (!source) return buildAck(msg, 'AE', { code: 103, text: `Unknown sending facility ${report.sendingFacility.slice(0, 60)}` });
   if (!source.isActive) return buildAck(msg, 'AE', { code: 103, text: `Source ${source.name} is inactive` });
-  const departmentId = (source.departments as Record<string, string>)[report.pointOfCare];
+  // Own keys only: a point of care named "constructor" must not find Object.prototype's.
+  const map = source.departments as Record<string, string>;
+  const departmentId = Object.hasOwn(map, report.pointOfCare) ? map[report.pointOfCare] : undefined;
   if (!departmentId) return buildAck(msg, 'AE', { code: 103, text: `Point of care ${report.pointOfCare.slice(0, 60)} is not mapped to a department` });
 
   const audit: AuditContext = { userId: null, hospitalId: source.hospitalId, ip, userAgent: `hl7:${source.name}`, sessionId: null };
