@@ -1,3 +1,4 @@
+import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { isValidTimezone } from './common/timezone.js';
 
@@ -8,6 +9,7 @@ export type Profile = (typeof profiles)[number];
 export const DEVELOPMENT_TOTP_KEY = Buffer.alloc(32, 'clarion-development-key').toString('base64');
 export const DEVELOPMENT_TOKEN_SECRET = 'clarion-development-token-secret-do-not-use';
 export const DEVELOPMENT_AUDIT_ANCHOR_KEY = Buffer.alloc(32, 'clarion-development-anchor-key').toString('base64');
+export const DEVELOPMENT_INCIDENT_SIGNING_KEY = Buffer.alloc(32, 'clarion-development-incident-key').toString('base64');
 
 /** Per-profile defaults, from the specification's environment settings. */
 const profileDefaults: Record<
@@ -49,6 +51,7 @@ const envSchema = z.object({
   AUDIT_ANCHOR_KEY: opt(z.string()),
   AUDIT_ANCHOR_EVERY_MS: opt(int(1_000, 86_400_000)),
   AUDIT_ANCHOR_PREVIOUS_KEYS: opt(z.string()),
+  INCIDENT_SIGNING_KEY: opt(z.string()),
   DB_POOL_MIN: opt(int(0, 500)),
   DB_POOL_MAX: opt(int(1, 500)),
   DB_CONNECTION_TIMEOUT_MS: opt(int(100, 600_000)),
@@ -109,6 +112,18 @@ const envSchema = z.object({
   HL7_MLLP_HOST: opt(z.string().min(1)),
 });
 
+/** An Ed25519 private key from base64: PKCS8 DER, or its 32-byte seed (RFC 8410 prefix added). */
+export function ed25519PrivateKey(base64: string): KeyObject | null {
+  const der = Buffer.from(base64, 'base64');
+  const pkcs8 = der.length === 32 ? Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), der]) : der;
+  try {
+    const key = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
+    return key.asymmetricKeyType === 'ed25519' ? key : null;
+  } catch {
+    return null;
+  }
+}
+
 const secretKey = z
   .string()
   .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64-encoded (openssl rand -base64 32)');
@@ -156,6 +171,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   // Retired anchor keys still verify the anchors they signed (key rotation); they never sign.
   const previousAnchorKeys = (env.AUDIT_ANCHOR_PREVIOUS_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean);
   for (const [i, k] of previousAnchorKeys.entries()) if (!secretKey.safeParse(k).success) problems.push(`AUDIT_ANCHOR_PREVIOUS_KEYS: key ${i + 1} must be 32 bytes, base64-encoded`);
+  // Signs incident records (server/alerts/incident-record.ts). Unset in staging/production, records are
+  // refused (PRECONDITION_FAILED) rather than the server: deployments predating the key keep starting.
+  const incidentKey = env.INCIDENT_SIGNING_KEY ?? (strict ? undefined : DEVELOPMENT_INCIDENT_SIGNING_KEY);
+  if (incidentKey && !ed25519PrivateKey(incidentKey)) problems.push('INCIDENT_SIGNING_KEY: must be an Ed25519 key, base64 PKCS8 DER or a 32-byte seed (openssl rand -base64 32)');
+  else if (strict && incidentKey === DEVELOPMENT_INCIDENT_SIGNING_KEY) problems.push(`INCIDENT_SIGNING_KEY: the development key is refused in ${profile}`);
 
   if (strict && !env.DATABASE_URL) problems.push(`DATABASE_URL: required in ${profile}`);
   if (strict && !env.REDIS_URL) problems.push(`REDIS_URL: required in ${profile}`);
@@ -199,7 +219,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       tls: redisUrl.protocol === 'rediss:',
       keyPrefix: env.REDIS_KEY_PREFIX ?? 'clarion',
     },
-    secrets: { totpKey: Buffer.from(totpKey as string, 'base64'), tokenSecret: tokenSecret as string, auditAnchorKey: Buffer.from(anchorKey as string, 'base64'), auditAnchorPreviousKeys: previousAnchorKeys.map((k) => Buffer.from(k, 'base64')) },
+    secrets: { totpKey: Buffer.from(totpKey as string, 'base64'), tokenSecret: tokenSecret as string, auditAnchorKey: Buffer.from(anchorKey as string, 'base64'), auditAnchorPreviousKeys: previousAnchorKeys.map((k) => Buffer.from(k, 'base64')), incidentSigningKey: incidentKey ? ed25519PrivateKey(incidentKey) : null },
     auth: {
       lockoutThreshold: env.LOCKOUT_THRESHOLD ?? 5,
       lockoutMinutes: env.LOCKOUT_MINUTES ?? 15,

@@ -22,6 +22,7 @@ export const permissionNames = [
   'schedule.coverSelf', // an override that puts oneself on call (a swap, covering a colleague)
   'assignment.manage', // set a department's care assignments (nurses: only while charge nurse there)
   'integration.manage', // API keys, HL7 sources, outbound webhooks
+  'alert.incident_record', // export one alert's signed incident record (the risk team)
 ] as const;
 export type Permission = (typeof permissionNames)[number];
 
@@ -41,6 +42,7 @@ export const permissionMatrix: Record<Role, readonly Permission[]> = {
     'schedule.manage',
     'schedule.coverSelf',
     'assignment.manage',
+    'alert.incident_record',
   ],
   admin: [
     'alert.create',
@@ -61,6 +63,7 @@ export const permissionMatrix: Record<Role, readonly Permission[]> = {
     'schedule.coverSelf',
     'assignment.manage',
     'integration.manage',
+    'alert.incident_record',
   ],
 };
 

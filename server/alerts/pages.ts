@@ -47,7 +47,7 @@ function toPage(r: PageRow): Page {
 const pageColumns = { page: alertPages, userName: users.name };
 
 // A provider's refusal can quote the number ("The 'To' number +1555… is not valid"): others see it masked.
-const maskNumbers = (text: string | null) => text && text.replace(/\+\d{3,}(\d{4})/g, (_m, last: string) => `+•••••${last}`);
+export const maskNumbers = (text: string | null) => text && text.replace(/\+\d{3,}(\d{4})/g, (_m, last: string) => `+•••••${last}`);
 
 async function attemptsByPage(db: Tx, alertId: string): Promise<Map<string, PageAttempt[]>> {
   const rows = await db.select().from(pageAttempts).where(eq(pageAttempts.alertId, alertId)).orderBy(asc(pageAttempts.step), asc(pageAttempts.createdAt));

@@ -31,6 +31,8 @@ import {
   listAlerts,
   resolveAlert,
 } from './service.js';
+import { incidentRecord } from './incident-record.js';
+import { incidentRecordInput, incidentRecordOutput } from './incident-schemas.js';
 import { myPages } from './pages.js';
 import { receiptSummary, reportReceipts } from './receipts.js';
 import { alertEventStream } from './subscription.js';
@@ -99,6 +101,8 @@ export const alertsRouter = router({
     .input(receiptSummaryInput)
     .output(receiptSummaryOutput)
     .query(({ ctx, input }) => receiptSummary(ctx.deps.db, ctx.auth, input.alertIds)),
+
+  incidentRecord: permissionProcedure('alert.incident_record').input(incidentRecordInput).output(incidentRecordOutput).query(({ ctx, input }) => incidentRecord(ctx.deps, ctx.auth.user, auditContextOf(ctx), input.alertId)),
 
   onEvent: protectedProcedure.input(onEventInput).subscription(({ ctx, input, signal }) =>
     alertEventStream({ deps: ctx.deps, hub: ctx.hub, auth: ctx.auth, lastEventId: input?.lastEventId, signal, socket: ctx.socket }),
