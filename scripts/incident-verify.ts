@@ -115,6 +115,9 @@ async function main(): Promise<number> {
     for (const p of problems) console.log(`FAIL  ${what}: ${p}`);
     failed += problems.length;
   }
+  // A valid signature proves the record is unchanged since it was signed by that key; whose key it is
+  // is the reader's question: compare with the hospital's published key, or pass --public-key.
+  if (!expected) console.log(`note  signed by key ${record.signature.keyId}: compare with your hospital's published key (or pass --public-key)`);
   if (!values['database-url']) console.log('note  not compared with a database (add --database-url to check the entries against the live audit log)');
   console.log(failed ? `VERDICT: NOT VERIFIED (${failed} problem(s))` : 'VERDICT: VERIFIED');
   return failed ? 1 : 0;

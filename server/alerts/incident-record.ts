@@ -118,6 +118,14 @@ async function readRecord(tx: Tx, actor: Actor, alertId: string, defaultTimezone
     const eventId = (e.metadata as { eventId?: unknown } | null)?.eventId;
     if (typeof eventId === 'string' && !auditByEvent.has(eventId)) auditByEvent.set(eventId, e);
   }
+  // One change writes one audit row naming its last event: a decline that escalates is `declined` and
+  // `escalated` in one statement (same occurred_at) under one row, which then covers both.
+  for (let i = events.length - 2; i >= 0; i--) {
+    const e = events[i]!;
+    const next = events[i + 1]!;
+    const covering = auditByEvent.get(String(next.id));
+    if (!auditByEvent.has(String(e.id)) && covering && next.occurredAt.getTime() === e.occurredAt.getTime()) auditByEvent.set(String(e.id), covering);
+  }
   const declines = events.filter((e) => e.type === 'declined');
 
   const userIds = new Set<string>([actor.id]);

@@ -35,7 +35,7 @@ export const sha256Hex = (text: string) => createHash('sha256').update(text, 'ut
 
 /** The signer's public half as a record names it: SPKI DER (base64) and its key id. */
 export function publicKeyInfo(key: KeyObject): { publicKey: string; keyId: string } {
-  const der = createPublicKey(key).export({ format: 'der', type: 'spki' });
+  const der = (key.type === 'public' ? key : createPublicKey(key)).export({ format: 'der', type: 'spki' });
   return { publicKey: der.toString('base64'), keyId: createHash('sha256').update(der).digest('hex').slice(0, 16) };
 }
 
