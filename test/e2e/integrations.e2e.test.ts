@@ -4,13 +4,16 @@ import { sql } from 'drizzle-orm';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAlert } from '../../server/alerts/service.js';
+import { startHl7Listener } from '../../server/integrations/hl7/listener.js';
 import { authenticateKey } from '../../server/integrations/keys.js';
 import { sendDueWebhooks } from '../../server/integrations/webhook-sender.js';
 import { axeViolations, describeViolations } from '../support/axe.js';
 import { openScreen, screenshot, startWebApp, type WebApp } from '../support/browser.js';
+import { hl7Peer, oruR40 } from '../support/hl7-peer.js';
 
 // Integrations issue, web part: Admin › Integrations. A key is shown once, works, and is revoked; a
-// webhook to a receiver this file runs gets a real delivery, a 503 shows as the error, Redeliver sends again.
+// webhook to a receiver this file runs gets a real delivery, a 503 shows as the error, Redeliver sends again;
+// an HL7 source added through the form takes a real ORU^R40 (node-hl7-client) onto the ward board.
 let app: WebApp;
 let page: Page;
 let receiverUrl = '';
@@ -136,6 +139,84 @@ describe('Admin › Integrations', () => {
     expect(received).toBe(2);
   });
 
+  it('adds an HL7 source through the form (its errors, the server\'s refusal), a real ORU^R40 reaches the ward board, and it is deactivated', async () => {
+    // The server's MLLP listener (server/main.ts starts the same one when HL7_MLLP_PORT is set), on this file's deps.
+    const listener = await startHl7Listener(app.env.deps, { port: 0, host: '127.0.0.1' });
+    const peer = hl7Peer(listener.port);
+    try {
+      await page.getByText('No HL7 sources yet').waitFor();
+      const form = page.getByRole('form', { name: 'New HL7 source' });
+      await form.getByRole('button', { name: 'Add source' }).click();
+      await form.getByText('Give the source a name').waitFor();
+      const row1 = form.getByRole('group', { name: 'Point of care 1' });
+      await row1.getByText('Choose a department').waitFor();
+      await form.getByLabel('Name').fill('ICU monitor gateway');
+      await form.getByLabel('Sending facility (MSH-4)').fill('ICU|GW');
+      await form.getByRole('button', { name: 'Add source' }).click();
+      await form.getByText('No HL7 delimiters (| ^ ~ \\ &)').first().waitFor();
+      await form.getByLabel('Sending facility (MSH-4)').fill('E2E_ICU_GW');
+      await row1.getByLabel('Point of care', { exact: true }).fill('ICU');
+      await row1.getByLabel('Department').selectOption({ label: 'Intensive Care (ICU)' });
+      await form.getByRole('button', { name: 'Add point of care' }).click();
+      const row2 = form.getByRole('group', { name: 'Point of care 2' });
+      await row2.getByLabel('Point of care', { exact: true }).fill('ICU');
+      await form.getByRole('button', { name: 'Add source' }).click();
+      await row2.getByText('Listed twice: one department per point of care').waitFor();
+      await row2.getByLabel('Point of care', { exact: true }).fill('ER-BAY');
+      await row2.getByLabel('Department').selectOption({ label: 'Emergency (ER)' });
+      await form.getByLabel('Heartbeat in minutes (optional)').fill('10');
+      await form.getByRole('button', { name: 'Add source' }).click();
+      await page.getByRole('status').filter({ hasText: 'Added ICU monitor gateway' }).waitFor();
+      const row = page.getByRole('row', { name: /ICU monitor gateway/ });
+      await row.getByRole('cell', { name: 'E2E_ICU_GW' }).waitFor();
+      await row.getByText('→ Intensive Care (ICU)').waitFor();
+      await row.getByText('→ Emergency (ER)').waitFor();
+      await row.getByRole('cell', { name: 'After 10 min of silence' }).waitFor();
+      await row.getByRole('cell', { name: 'Never' }).waitFor();
+      await row.getByRole('cell', { name: 'Active' }).waitFor();
+
+      // The server's own refusal (the facility is taken), under the field it is about.
+      await form.getByLabel('Name').fill('Second gateway');
+      await form.getByLabel('Sending facility (MSH-4)').fill('E2E_ICU_GW');
+      await form.getByRole('group', { name: 'Point of care 1' }).getByLabel('Point of care', { exact: true }).fill('CARD');
+      await form.getByRole('group', { name: 'Point of care 1' }).getByLabel('Department').selectOption({ index: 1 });
+      await form.getByRole('button', { name: 'Add source' }).click();
+      await form.getByText('Sending facility "E2E_ICU_GW" is in use already').waitFor();
+      expect(await form.getByLabel('Sending facility (MSH-4)').getAttribute('aria-invalid')).toBe('true');
+      await form.getByLabel('Name').fill('');
+      await form.getByLabel('Sending facility (MSH-4)').fill('');
+
+      // A monitor gateway sends an alarm: AA, an alert on the ICU ward board, the source's last message.
+      const ward = await openScreen(app.browser, app.server.url, { token: await app.t.token('general', 'nurse.icu'), path: '/#/board' });
+      await ward.page.getByRole('status', { name: 'Connection: Live' }).waitFor({ timeout: 10_000 });
+      const ack = await peer.send(oruR40({ facility: 'E2E_ICU_GW', pointOfCare: 'ICU', alarmId: 'E2E-ALM-1', text: 'SPO2 LOW 82', flags: 'PH', room: '305', bed: '1' }));
+      expect(ack.code).toBe('AA');
+      await ward.page.getByRole('article', { name: /SPO2 LOW 82/ }).waitFor({ timeout: 10_000 });
+      const [alert] = (await app.env.deps.db.execute<{ source: string; external_id: string; room_number: string }>(sql`SELECT source, external_id, room_number FROM alerts WHERE external_id = 'E2E-ALM-1'`)).rows;
+      expect(alert).toMatchObject({ source: 'hl7:ICU monitor gateway', room_number: '305-1' });
+      await ward.context.close();
+      await page.reload();
+      await row.getByRole('cell', { name: 'Active' }).waitFor();
+      expect(await row.getByRole('cell', { name: 'Never' }).count()).toBe(0);
+
+      await page.setViewportSize({ width: 1366, height: 900 });
+      await page.getByRole('heading', { name: 'HL7 sources' }).evaluate((el) => el.scrollIntoView({ block: 'start' }));
+      await screenshot(page, 'integrations-hl7', { docs: true });
+      await expectAccessible(page);
+
+      await row.getByRole('button', { name: 'Deactivate ICU monitor gateway' }).click();
+      await page.getByRole('dialog', { name: 'Deactivate ICU monitor gateway?' }).getByRole('button', { name: 'Deactivate source' }).click();
+      await row.getByRole('cell', { name: /^Deactivated/ }).waitFor();
+      expect(await row.getByRole('button', { name: /^Deactivate/ }).count()).toBe(0);
+      const refused = await peer.send(oruR40({ facility: 'E2E_ICU_GW', pointOfCare: 'ICU', alarmId: 'E2E-ALM-2', text: 'HR HIGH 150' }));
+      expect(refused).toMatchObject({ code: 'AE' });
+      expect(refused.text).toMatch(/inactive/);
+    } finally {
+      await peer.close();
+      await listener.close();
+    }
+  });
+
   it('reads at 390 px: cards, 44 px controls, nothing wider than the screen', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.getByRole('heading', { name: 'Webhooks' }).scrollIntoViewIfNeeded();
@@ -145,6 +226,8 @@ describe('Admin › Integrations', () => {
     );
     expect(small).toEqual([]);
     await screenshot(page, 'integrations-390', { fullPage: true });
+    await page.getByRole('heading', { name: 'HL7 sources' }).evaluate((el) => el.scrollIntoView({ block: 'start' }));
+    await screenshot(page, 'integrations-hl7-390');
     await expectAccessible(page);
 
     await page.setViewportSize({ width: 1366, height: 900 });

@@ -33,7 +33,9 @@ export const appScreens: AppScreen[] = [
     ready: async (p) => {
       await p.getByText('Loading keys…').waitFor({ state: 'detached' });
       await p.getByText('Loading webhooks…').waitFor({ state: 'detached' });
+      await p.getByText('Loading HL7 sources…').waitFor({ state: 'detached' });
       await p.getByRole('button', { name: 'Create webhook' }).waitFor();
+      await p.getByRole('button', { name: 'Add source' }).waitFor();
     },
   },
   { name: 'reach', account: 'nurse.icu', path: '/#/reach', ready: (p) => p.getByRole('button', { name: 'Save rules' }).waitFor() },
@@ -45,6 +47,17 @@ export const appScreens: AppScreen[] = [
     path: '/#/admin/compliance',
     ready: async (p) => {
       await p.getByRole('button', { name: 'Generate report' }).click();
+      await p.locator('figure svg.recharts-surface').first().waitFor({ timeout: 10_000 });
+    },
+  },
+  {
+    // The dev seed's alerts fall in the default period (the last 30 days): charts, heat map and table all drawn.
+    name: 'admin-alarm-report',
+    account: 'admin',
+    path: '/#/admin/alarms',
+    ready: async (p) => {
+      await p.getByRole('button', { name: 'Generate report' }).click();
+      await p.getByRole('heading', { name: 'Every department and shift' }).waitFor({ timeout: 10_000 });
       await p.locator('figure svg.recharts-surface').first().waitFor({ timeout: 10_000 });
     },
   },

@@ -22,3 +22,13 @@ export const scopeLabel: Record<string, string> = { 'alerts:write': 'Raise and c
 
 /** A delivery's state in words (never only its colour). */
 export const deliveryStatusLabel: Record<string, string> = { pending: 'Waiting to retry', sending: 'Sending', delivered: 'Delivered', dead: 'Gave up' };
+
+/** An HL7 source's heartbeat in words: the longest silence before a system alert. */
+export function heartbeatLabel(seconds: number | null): string {
+  if (seconds === null) return 'None';
+  if (seconds % 3600 === 0) return `After ${seconds / 3600} h of silence`;
+  if (seconds % 60 === 0) return `After ${seconds / 60} min of silence`;
+  return `After ${seconds} s of silence`;
+}
+
+export const hl7SourceState = (isActive: boolean): string => (isActive ? 'Active' : 'Deactivated: its messages are refused');
