@@ -16,6 +16,7 @@ import { limitedJsonEncoder, oversizedFrame, refuseOversizedBatch } from './batc
 import { clientIp } from './client-info.js';
 import { handleDeliveredReceipt, handleRespond, RESPOND_PATH } from './respond.js';
 import { handleRest } from '../rest/handler.js';
+import { handleFhir } from '../fhir/handler.js';
 import { handleTelephonyHook, TELEPHONY_HOOK } from './telephony-hooks.js';
 import { handleCors, isAllowedUpgrade, isOperator, isServableStatic, securityConfigOf, setSecurityHeaders, staticCacheHeaders, withoutDetails } from './security.js';
 
@@ -78,6 +79,7 @@ export function createApp(deps: AppDeps, options: { fanoutTickMs?: number } = {}
     const download = req.method === 'GET' ? DOWNLOAD_PATH.exec(path) : null;
     if (download) return handleExportDownload(deps, req, res, download[1] as string);
     if (path.startsWith('/api/v1/') || path === '/api/docs') return handleRest(deps, req, res);
+    if (path.startsWith('/fhir/')) return handleFhir(deps, req, res);
     if (web && (req.method === 'GET' || req.method === 'HEAD') && isServableStatic(path, security)) {
       staticCacheHeaders(res, path);
       return web(req, res, () => json(res, 404, { error: 'not found' }));
