@@ -6,6 +6,7 @@ import { TwoFactorSetup } from '../auth/TwoFactorSetup.js';
 import { Board } from '../board/Board.js';
 import { Console } from '../console/Console.js';
 import { Escalations } from '../escalations/Escalations.js';
+import { mayExportIncident } from '../incident/IncidentLink.js';
 import { Assignments } from '../people/Assignments.js';
 import { MyAlerts } from '../people/MyAlerts.js';
 import { OnCall } from '../people/OnCall.js';
@@ -18,6 +19,7 @@ import { Shell } from './Shell.js';
 
 // The admin screens (and their charting library) load only for admins: ward boards stay light.
 const Admin = lazy(() => import('../admin/Admin.js').then((m) => ({ default: m.Admin })));
+const IncidentRecord = lazy(() => import('../incident/IncidentRecord.js').then((m) => ({ default: m.IncidentRecord })));
 
 export function App() {
   const { token, user } = useSession();
@@ -43,7 +45,8 @@ export function App() {
   if (user.mustSetupTwoFactor) return <TwoFactorSetup />;
 
   const allowed = screensFor[user.role];
-  const screen: Screen = allowed.includes(route.screen as Screen) ? (route.screen as Screen) : allowed[0]!;
+  const incident = route.screen === 'incident' && route.sub && mayExportIncident(user.role);
+  const screen: Screen = incident ? 'incident' : allowed.includes(route.screen as Screen) ? (route.screen as Screen) : allowed[0]!;
   return (
     <Shell user={user} screen={screen} allowed={allowed}>
       {screen === 'board' ? <Board user={user} /> : null}
@@ -53,6 +56,11 @@ export function App() {
       {screen === 'console' ? <Console user={user} /> : null}
       {screen === 'escalations' ? <Escalations /> : null}
       {screen === 'reach' ? <Reach /> : null}
+      {screen === 'incident' ? (
+        <Suspense fallback={<p className="loading">Loading…</p>}>
+          <IncidentRecord alertId={decodeURIComponent(route.sub)} />
+        </Suspense>
+      ) : null}
       {screen === 'admin' ? (
         <Suspense fallback={<p className="loading">Loading…</p>}>
           <Admin sub={route.sub} user={user} />

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { SessionUser } from '../lib/session.js';
 
-export type Screen = 'board' | 'mine' | 'assignments' | 'oncall' | 'console' | 'escalations' | 'admin' | 'reach';
+export type Screen = 'board' | 'mine' | 'assignments' | 'oncall' | 'console' | 'escalations' | 'admin' | 'reach' | 'incident';
 
 export const screenLabel: Record<Screen, string> = {
   board: 'Board',
@@ -12,6 +12,7 @@ export const screenLabel: Record<Screen, string> = {
   escalations: 'Escalations',
   admin: 'Admin',
   reach: 'Reach me',
+  incident: 'Incident record', // reached from an alert's timeline (#/incident/<id>), not from the nav
 };
 
 /** Where each role may go; the first is where it lands after sign-in. The server enforces the same. */

@@ -9,6 +9,7 @@ import { age, dateTime, when } from '../lib/format.js';
 import { attemptsInFlight } from '../people/attemptWords.js';
 import { PagesList, pageEventLine } from '../people/PagesList.js';
 import { overdue, until } from './urgency.js';
+import { IncidentLink } from '../incident/IncidentLink.js';
 
 const ATTEMPTS_POLL_MS = 5_000;
 
@@ -106,6 +107,7 @@ export function AlertDetail({ alert, now, onClose, actions }: DetailProps) {
       </dl>
       {q.data?.pages.length ? <PagesList pages={q.data.pages} /> : null}
       <h3>Timeline</h3>
+      <IncidentLink alertId={alert.id} />
       {q.isError ? <p role="alert">{errorMessage(q.error)}</p> : null}
       {!q.data && !q.isError ? <p>Loading…</p> : null}
       {q.data ? (

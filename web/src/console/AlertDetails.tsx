@@ -7,6 +7,7 @@ import { useModal } from '../lib/useModal.js';
 import { dateTime, statusLabel, typeLabel, when } from '../lib/format.js';
 import { PagesList, pageEventLine } from '../people/PagesList.js';
 import { CorrectAlert } from './CorrectAlert.js';
+import { IncidentLink } from '../incident/IncidentLink.js';
 
 const POLL_MS = 3_000;
 
@@ -78,6 +79,7 @@ export function AlertDetails({ alertId, onClose, mayCorrect = false }: { alertId
             </>
           ) : null}
           <h3>Timeline</h3>
+          <IncidentLink alertId={d.alert.id} />
           <ol className="timeline" aria-label="Timeline">
             {d.events.map((e) => (
               <li key={e.id}>
