@@ -56,12 +56,13 @@ function toR4(body: Json): Json {
     if (refs.length) out.reasonReference = refs;
   }
   if (Array.isArray(rest.payload)) {
-    out.payload = rest.payload.map((p) => {
+    out.payload = rest.payload.map((p, i) => {
       if (!isObject(p) || !isObject(p.contentCodeableConcept)) return p;
       const { contentCodeableConcept: cc, ...other } = p;
       const coding = Array.isArray(cc.coding) && isObject(cc.coding[0]) ? cc.coding[0] : {};
-      const text = cc.text ?? coding.display ?? coding.code;
-      return typeof text === 'string' ? { ...other, contentString: text } : other;
+      const text = [cc.text, coding.display, coding.code].find((x) => typeof x === 'string' && x.trim());
+      if (typeof text !== 'string') throw invalid('A payload concept needs text (the alert title is its text)', `CommunicationRequest.payload[${i}].contentCodeableConcept.text`);
+      return { ...other, contentString: text };
     });
   }
   if (isObject(rest.meta)) {
