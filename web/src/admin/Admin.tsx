@@ -1,4 +1,5 @@
 import type { SessionUser } from '../lib/session.js';
+import { AlarmReportPanel } from './audit/AlarmReportPanel.js';
 import { AuditLogPanel } from './audit/AuditLogPanel.js';
 import { CompliancePanel } from './audit/CompliancePanel.js';
 import { ExportsPanel } from './audit/ExportsPanel.js';
@@ -17,6 +18,7 @@ const sections = [
   ['audit', 'Audit log'],
   ['exports', 'Exports'],
   ['compliance', 'Compliance'],
+  ['alarms', 'Alarm load'],
 ] as const;
 type Section = (typeof sections)[number][0];
 
@@ -41,6 +43,7 @@ export function Admin({ sub, user }: { sub: string; user: SessionUser }) {
         {section === 'audit' ? <AuditLogPanel /> : null}
         {section === 'exports' ? <ExportsPanel /> : null}
         {section === 'compliance' ? <CompliancePanel /> : null}
+        {section === 'alarms' ? <AlarmReportPanel /> : null}
       </div>
     </main>
   );
