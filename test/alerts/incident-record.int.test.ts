@@ -176,6 +176,16 @@ describe('alerts.incidentRecord', () => {
     expect(k.code).toBe(1);
   });
 
+  it('a record from a newer server, with fields this verifier does not know, still verifies', async () => {
+    const doc = JSON.parse(out.json) as IncidentRecord & Record<string, unknown>;
+    const { signature: _s, ...unsigned } = doc;
+    const newer = { ...unsigned, shelving: [{ minutes: 15, reason: 'Family at the bedside' }], alert: { ...unsigned.alert, shelvedUntil: null } };
+    const signed = signRecord(env.config.secrets.incidentSigningKey!, newer as typeof unsigned);
+    const r = await verify(save('newer.json', signed.json), '--public-key', out.record.signature.publicKey);
+    expect(r.stdout).toContain('VERDICT: VERIFIED');
+    expect(r.code).toBe(0);
+  });
+
   it('a record intact but the database audit row changed since: fails against the database', async () => {
     const file = save('record-db.json', out.json);
     const target = out.record.audit.find((e) => e.action === 'alert.declined')!;
