@@ -22,15 +22,18 @@ export const permissionNames = [
   'schedule.coverSelf', // an override that puts oneself on call (a swap, covering a colleague)
   'assignment.manage', // set a department's care assignments (nurses: only while charge nurse there)
   'integration.manage', // API keys, HL7 sources, outbound webhooks
+  'alert.shelve', // shelve / unshelve an alert for a while (alarm issue; ISA-18.2)
+  'suppression.manage', // suppression windows: drills, a bed out of service
+  'alert.raiseCode', // call a hospital code (Code Blue, Fire…): anyone on staff who can raise or answer alerts
   'alert.incident_record', // export one alert's signed incident record (the risk team)
 ] as const;
 export type Permission = (typeof permissionNames)[number];
 
 /** The only place that says who may do what (DESIGN.md, "Who sees what"). */
 export const permissionMatrix: Record<Role, readonly Permission[]> = {
-  operator: ['alert.create', 'alert.viewHospital', 'alert.cancelOwn', 'alert.update', 'presence.view'],
-  nurse: ['alert.respond', 'schedule.coverSelf', 'assignment.manage'],
-  doctor: ['alert.respond', 'schedule.coverSelf'],
+  operator: ['alert.create', 'alert.viewHospital', 'alert.cancelOwn', 'alert.update', 'presence.view', 'alert.raiseCode'],
+  nurse: ['alert.respond', 'schedule.coverSelf', 'assignment.manage', 'alert.shelve', 'alert.raiseCode'],
+  doctor: ['alert.respond', 'schedule.coverSelf', 'alert.shelve', 'alert.raiseCode'],
   head_doctor: [
     'alert.viewHospital',
     'alert.respond',
@@ -43,6 +46,9 @@ export const permissionMatrix: Record<Role, readonly Permission[]> = {
     'schedule.coverSelf',
     'assignment.manage',
     'alert.incident_record',
+    'alert.shelve',
+    'suppression.manage',
+    'alert.raiseCode',
   ],
   admin: [
     'alert.create',
@@ -64,6 +70,9 @@ export const permissionMatrix: Record<Role, readonly Permission[]> = {
     'assignment.manage',
     'integration.manage',
     'alert.incident_record',
+    'alert.shelve',
+    'suppression.manage',
+    'alert.raiseCode',
   ],
 };
 

@@ -8,6 +8,7 @@ import { hospitalsRouter } from './hospitals/router.js';
 import { integrationsRouter } from './integrations/router.js';
 import { notificationsRouter } from './notifications/router.js';
 import { schedulesRouter } from './schedules/router.js';
+import { suppressionsRouter } from './suppressions/router.js';
 import { router } from './trpc/trpc.js';
 import { usersRouter } from './users/router.js';
 
@@ -23,6 +24,7 @@ export const appRouter = router({
   assignments: assignmentsRouter,
   notifications: notificationsRouter,
   integrations: integrationsRouter,
+  suppressions: suppressionsRouter,
 });
 
 export type AppRouter = typeof appRouter;

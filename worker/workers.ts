@@ -11,7 +11,7 @@ import { sendDueWebhooks, WEBHOOK_INTERVAL_MS } from '../server/integrations/web
 import { SEND_INTERVAL_MS, sendDueAttempts } from '../server/notifications/sender.js';
 import { startLoop } from './loop.js';
 import { presenceCheckProcessor } from './processors/presence.js';
-import { ackTimeoutProcessor, escalateProcessor, expireProcessor } from './processors/timers.js';
+import { ackTimeoutProcessor, escalateProcessor, expireProcessor, unshelveProcessor } from './processors/timers.js';
 import type { AnyProcessor, QueueKey } from './registry.js';
 
 /** Every job the worker runs (the sweeper is not one: it runs on the worker's own timer). A job name not listed here fails unrecoverably. */
@@ -19,6 +19,7 @@ export const processors: AnyProcessor[] = [
   escalateProcessor,
   expireProcessor,
   ackTimeoutProcessor,
+  unshelveProcessor,
   exportProcessor,
   auditRetentionProcessor,
   auditAnchorProcessor,

@@ -46,6 +46,9 @@ export interface ChangeSet {
   cancelledBy?: string | null;
   cancelledAt?: At;
   ackDeadlineAt?: At;
+  shelvedUntil?: At;
+  shelvedBy?: string | null;
+  shelveReason?: string | null;
   /** `levelStart`: seconds after the alert reached its current level, never before now (a priority change). */
   nextEscalationAt?: At | { levelStart: number };
 }
@@ -71,6 +74,8 @@ export interface ChangeSpec {
   /** Recorded in alert_escalations when `set` raises the level. */
   escalationReason?: (typeof escalationReasons)[number];
   metadata?: Record<string, unknown>;
+  /** A Responding press on a code: recorded once per person in the same statement (else CONFLICT). */
+  responder?: { userId: string };
 }
 
 export interface ChangeResult {
@@ -80,6 +85,8 @@ export interface ChangeResult {
 
 /** clarion_change_alert's refusal: the row is no longer the one read (version, status or scope). */
 const ROW_CHANGED = 'CLR03';
+/** clarion_change_alert's refusal of a second Responding press by the same person. */
+const ALREADY_RESPONDING = 'CLR04';
 /** Reads and sends of one change before a row that keeps moving under it is answered CONFLICT. */
 const ATTEMPTS = 5;
 
@@ -155,11 +162,13 @@ async function runChange(deps: AlertDeps, scope: AlertScope, audit: AuditContext
       metadata: scrub({ from: row.status, to: values.status ?? row.status, level: toLevel, ...escalation, ...spec.metadata }),
       audit,
       ...(settings ? { settingsHash: settings.hash } : {}),
+      ...(spec.responder ? { responder: spec.responder } : {}),
     };
     try {
       return await writeGate(deps.db, deps.config.database.poolMax).run(() => writeChange(deps.db, payload));
     } catch (err) {
       const code = sqlState(err);
+      if (code === ALREADY_RESPONDING) throw conflict('You are already responding to this code');
       // The timer's version is the one read: a row that moved on is a timer that lost its race.
       if (code === ROW_CHANGED && spec.expect) return null;
       // A deadlock or serialization failure is sent once more, as the transaction helper does (db/client.ts).

@@ -76,11 +76,14 @@ async function loadHashed(db: Tx, hospitalId: string): Promise<CachedSettings> {
 export interface AlertOrigin {
   source: string;
   externalId: string | null;
+  /** A hospital code (alarm issue): never folded, shelved or suppressed. */
+  code?: string;
 }
 
 export function raisePayload(hospitalId: string, createdBy: string | null, audit: AuditContext, input: CreateAlertInput, s: CachedSettings, origin?: AlertOrigin): RaisePayload {
   return {
     ...(origin ? { source: origin.source, externalId: origin.externalId } : {}),
+    ...(origin?.code ? { code: origin.code } : {}),
     hospitalId,
     departmentId: input.departmentId,
     title: input.title,

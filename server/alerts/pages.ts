@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import { toIso, toIsoOrNull } from '../common/schemas.js';
 import type { Tx } from '../db/client.js';
-import { alertPages, alerts, pageAttempts, users } from '../db/schema.js';
+import { alertPages, alerts, openAlertStatuses, pageAttempts, users } from '../db/schema.js';
 import type { Actor } from '../permissions.js';
 import { latestEventId } from './events.js';
 import { selectAlerts } from './queries.js';
@@ -91,7 +91,7 @@ export async function myPages(db: Tx, actor: Actor): Promise<{ items: { alert: A
         .from(alertPages)
         .innerJoin(users, eq(users.id, alertPages.userId))
         .innerJoin(alerts, eq(alerts.id, alertPages.alertId))
-        .where(and(eq(alertPages.userId, actor.id), eq(alertPages.hospitalId, actor.hospitalId), inArray(alerts.status, ['active', 'acknowledged'])))
+        .where(and(eq(alertPages.userId, actor.id), eq(alertPages.hospitalId, actor.hospitalId), inArray(alerts.status, [...openAlertStatuses])))
         .orderBy(desc(alertPages.level));
       const latest = new Map<string, Page>();
       for (const r of rows) if (!latest.has(r.page.alertId)) latest.set(r.page.alertId, toPage({ ...r.page, userName: r.userName }));
@@ -134,6 +134,6 @@ export async function openPagedAlerts(db: Tx, hospitalId: string, userId: string
     .selectDistinct({ id: alertPages.alertId })
     .from(alertPages)
     .innerJoin(alerts, eq(alerts.id, alertPages.alertId))
-    .where(and(eq(alertPages.userId, userId), eq(alertPages.hospitalId, hospitalId), inArray(alerts.status, ['active', 'acknowledged'])));
+    .where(and(eq(alertPages.userId, userId), eq(alertPages.hospitalId, hospitalId), inArray(alerts.status, [...openAlertStatuses])));
   return rows.map((r) => r.id);
 }

@@ -1,13 +1,14 @@
-import { eq, type SQL } from 'drizzle-orm';
+import { eq, type SQL, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { toIso, toIsoOrNull } from '../common/schemas.js';
 import type { Tx } from '../db/client.js';
 import { alerts, departments, users } from '../db/schema.js';
-import type { Alert } from './schemas.js';
+import type { Alert, Responder } from './schemas.js';
 
 const creator = alias(users, 'creator');
 const acker = alias(users, 'acker');
 const resolver = alias(users, 'resolver');
+const shelver = alias(users, 'shelver');
 
 const columns = {
   row: alerts,
@@ -16,6 +17,11 @@ const columns = {
   createdByName: creator.name,
   acknowledgedByName: acker.name,
   resolvedByName: resolver.name,
+  shelvedByName: shelver.name,
+  // As clarion_alert_json builds it (migrations/0019): only a code has responders.
+  responders: sql<Responder[]>`CASE WHEN ${alerts.code} IS NULL THEN '[]'::jsonb ELSE coalesce((
+    SELECT jsonb_agg(jsonb_build_object('userId', r.user_id, 'name', u.name, 'role', u.role, 'respondedAt', clarion_iso(r.responded_at)) ORDER BY r.responded_at, r.user_id)
+    FROM alert_responders r JOIN users u ON u.id = r.user_id WHERE r.alert_id = ${alerts.id}), '[]'::jsonb) END`,
 };
 
 function baseQuery(db: Tx) {
@@ -26,6 +32,7 @@ function baseQuery(db: Tx) {
     .leftJoin(creator, eq(creator.id, alerts.createdBy))
     .leftJoin(acker, eq(acker.id, alerts.acknowledgedBy))
     .leftJoin(resolver, eq(resolver.id, alerts.resolvedBy))
+    .leftJoin(shelver, eq(shelver.id, alerts.shelvedBy))
     .$dynamic();
 }
 type Row = Awaited<ReturnType<typeof baseQuery>>[number];
@@ -76,5 +83,12 @@ function toAlert(r: Row): Alert {
     expiresAt: toIsoOrNull(a.expiresAt),
     source: a.source,
     externalId: a.externalId,
+    shelvedUntil: toIsoOrNull(a.shelvedUntil),
+    shelvedBy: a.shelvedBy,
+    shelvedByName: r.shelvedByName,
+    shelveReason: a.shelveReason,
+    code: a.code as Alert['code'],
+    suppressionId: a.suppressionId,
+    responders: r.responders,
   };
 }

@@ -17,6 +17,8 @@ import {
   listOutput,
   myPagesOutput,
   onEventInput,
+  raiseCodeInput,
+  shelveInput,
 } from './schemas.js';
 import {
   acknowledgeAlert,
@@ -33,7 +35,9 @@ import {
 } from './service.js';
 import { incidentRecord } from './incident-record.js';
 import { incidentRecordInput, incidentRecordOutput } from './incident-schemas.js';
+import { raiseCode, respondToCode } from './codes.js';
 import { myPages } from './pages.js';
+import { shelveAlert, unshelveAlert } from './shelving.js';
 import { receiptSummary, reportReceipts } from './receipts.js';
 import { alertEventStream } from './subscription.js';
 
@@ -90,6 +94,29 @@ export const alertsRouter = router({
     .input(declineInput)
     .output(alertSchema)
     .mutation(({ ctx, input }) => declineAlert(ctx.deps, ctx.auth.user, auditContextOf(ctx), input.alertId, input.reason)),
+
+  /** "Not now" for N minutes with a reason (ISA-18.2 shelving): no sound, no escalation, back to active when the time runs out. */
+  shelve: permissionProcedure('alert.shelve')
+    .input(shelveInput)
+    .output(alertSchema)
+    .mutation(({ ctx, input }) => shelveAlert(ctx.deps, ctx.auth.user, auditContextOf(ctx), input)),
+
+  unshelve: permissionProcedure('alert.shelve')
+    .input(alertIdInput)
+    .output(alertSchema)
+    .mutation(({ ctx, input }) => unshelveAlert(ctx.deps, ctx.auth.user, auditContextOf(ctx), input.alertId)),
+
+  /** Calls a hospital code (Code Blue, Rapid Response, Fire, Lockdown, Missing person): critical, hospital-wide, pages the code team. */
+  raiseCode: permissionProcedure('alert.raiseCode')
+    .input(raiseCodeInput)
+    .output(createAlertOutput)
+    .mutation(({ ctx, input }) => raiseCode(ctx.deps, ctx.auth.user, auditContextOf(ctx), input)),
+
+  /** "Responding" to a code: I am on my way (once per person). */
+  respond: permissionProcedure('alert.respond')
+    .input(alertIdInput)
+    .output(alertSchema)
+    .mutation(({ ctx, input }) => respondToCode(ctx.deps, ctx.auth.user, auditContextOf(ctx), input.alertId)),
 
   /** Boards batch what reached them and what was seen; unknown or invisible ids are ignored. */
   reportReceipts: protectedProcedure

@@ -1,12 +1,15 @@
 import { z } from 'zod';
 import { zId, zIso, zText } from '../common/schemas.js';
-import { alertEventTypes, alertStatuses, attemptStatuses, escalationReasons, notificationChannels, pageResponses, priorities } from '../db/enums.js';
+import { alertEventTypes, alertStatuses, attemptStatuses, hospitalCodes, escalationReasons, notificationChannels, pageResponses, priorities } from '../db/enums.js';
 import { targetKinds } from '../hospitals/settings.js';
 
 export const zPriority = z.enum(priorities);
 export const zAlertStatus = z.enum(alertStatuses);
 
 /** An alert as every client sees it: in answers, and as the `alert` of every event. */
+export const responderSchema = z.object({ userId: z.string(), name: z.string(), role: z.string(), respondedAt: zIso });
+export type Responder = z.infer<typeof responderSchema>;
+
 export const alertSchema = z.object({
   id: z.string(),
   hospitalId: z.string(),
@@ -41,6 +44,17 @@ export const alertSchema = z.object({
   source: z.string().default('console'),
   /** The sending system's own id (an HL7 alarm id), null for alerts raised in Clarion. */
   externalId: z.string().nullable().default(null),
+  /** Shelved (status `shelved`): back to active at this time (alarm issue); events from before read as null. */
+  shelvedUntil: zIso.nullable().default(null),
+  shelvedBy: z.string().nullable().default(null),
+  shelvedByName: z.string().nullable().default(null),
+  shelveReason: z.string().nullable().default(null),
+  /** A hospital code (Code Blue, Fire…), null for an ordinary alert. */
+  code: z.enum(hospitalCodes).nullable().default(null),
+  /** The suppression window that kept it quiet (status `suppressed`). */
+  suppressionId: z.string().nullable().default(null),
+  /** Who pressed Responding on a code, first first. */
+  responders: z.array(responderSchema).default([]),
 });
 export type Alert = z.infer<typeof alertSchema>;
 
@@ -189,3 +203,20 @@ export const myPagesOutput = z.object({
   lastEventId: z.string(),
 });
 export const listOutput = z.object({ alerts: z.array(alertSchema), nextCursor: z.string().nullable() });
+
+/** alerts.shelve (alarm issue): minutes capped per priority by settings.maxShelveMinutes (checked by the service). */
+export const shelveInput = z.strictObject({
+  alertId: zId,
+  minutes: z.number().int('Whole minutes').min(1, 'At least 1 minute').max(1_440, 'At most 24 hours'),
+  /** The next shift reads it: "patient repositioning, leads off". */
+  reason: zText(500).pipe(z.string().min(1, 'Say why')),
+});
+export type ShelveInput = z.infer<typeof shelveInput>;
+
+/** alerts.raiseCode: a hospital code in a department (and room). */
+export const raiseCodeInput = z.strictObject({
+  code: z.enum(hospitalCodes),
+  departmentId: zId,
+  roomNumber: zText(40).optional(),
+});
+export type RaiseCodeInput = z.infer<typeof raiseCodeInput>;

@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gt, gte, inArray, lt, lte, type SQL, sql } from 'drizzle-orm';
 import type { AuditContext } from '../audit/log.js';
-import { alertEscalations, alertEvents, alerts } from '../db/schema.js';
+import { alertEscalations, alertEvents, alerts, openAlertStatuses } from '../db/schema.js';
 import { notFound } from '../errors.js';
 import type { Actor } from '../permissions.js';
 import { afterCommit, type AlertDeps } from './change.js';
@@ -13,7 +13,7 @@ import { selectAlerts } from './queries.js';
 import type { Alert, AlertEvent, CreatedAlert, CreateAlertInput, ListAlertsInput } from './schemas.js';
 import { alertScope, type AlertScope, scopeWhere } from './visibility.js';
 
-const OPEN = ['active', 'acknowledged'] as const;
+const OPEN = openAlertStatuses;
 export * from './transitions.js';
 
 /**
@@ -27,7 +27,7 @@ export * from './transitions.js';
 export async function createAlert(deps: AlertDeps, actor: Actor | null, audit: AuditContext, input: CreateAlertInput & { hospitalId?: string } & Partial<AlertOrigin>): Promise<CreatedAlert> {
   const hospitalId = actor?.hospitalId ?? (input.hospitalId as string);
   const batcher = raiseBatcher(deps.db, writeGate(deps.db, deps.config.database.poolMax), hospitalId);
-  const result = await raiseAlert(deps.db, hospitalId, (s) => raisePayload(hospitalId, actor?.id ?? null, audit, input, s, input.source ? { source: input.source, externalId: input.externalId ?? null } : undefined), (payload) => batcher.submit(payload));
+  const result = await raiseAlert(deps.db, hospitalId, (s) => raisePayload(hospitalId, actor?.id ?? null, audit, input, s, input.source || input.code ? { source: input.source ?? 'console', externalId: input.externalId ?? null, code: input.code } : undefined), (payload) => batcher.submit(payload));
   afterCommit(deps, { alert: result.alert, event: result.events[result.events.length - 1] as AlertEvent });
   return { ...result.alert, deduplicated: result.deduplicated, priorityRaisedFrom: result.priorityRaisedFrom };
 }

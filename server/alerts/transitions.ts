@@ -1,5 +1,5 @@
 import type { AuditContext } from '../audit/log.js';
-import type { escalationReasons } from '../db/enums.js';
+import { type escalationReasons, openAlertStatuses } from '../db/enums.js';
 import { conflict, notFound } from '../errors.js';
 import { type Actor, checkPermission } from '../permissions.js';
 import { type AlertDeps, type At, type ChangeContext, type ChangeResult, type ChangeSet, type ChangeSpec, changeAlert, NOW } from './change.js';
@@ -7,7 +7,9 @@ import { hasLevelAbove, levelTimeoutSeconds, maxLevel } from './policy.js';
 import type { Alert, UpdateAlertInput } from './schemas.js';
 import { type AlertScope, alertScope } from './visibility.js';
 
-const OPEN = ['active', 'acknowledged'] as const;
+const OPEN = openAlertStatuses;
+/** Leaving the shelf by any other way than its timer (acknowledged, resolved…): its countdown ends. */
+const offTheShelf = (row: { status: string }): ChangeSet => (row.status === 'shelved' ? { shelvedUntil: null } : {});
 const must = (r: ChangeResult | null): Alert => (r as ChangeResult).alert;
 export type EscalationReason = (typeof escalationReasons)[number];
 type Expect = { escalationLevel: number; version: number };
@@ -16,35 +18,59 @@ const after = (seconds: number | null): At => (seconds === null ? null : { after
 
 const systemAudit = (hospitalId: string): AuditContext => ({ userId: null, hospitalId, ip: null, userAgent: 'clarion-worker', sessionId: null });
 
+/**
+ * Who takes or closes an alert: a person (their scope, recorded as acknowledgedBy/resolvedBy) or a
+ * system with no user row (an API key's integration over its whole hospital; the audit context names it).
+ */
+export interface TakenBy {
+  scope: AlertScope;
+  userId: string | null;
+  /** Extra audit metadata (the API key's name). */
+  metadata?: Record<string, unknown>;
+}
+const person = (actor: Actor): TakenBy => ({ scope: alertScope(actor), userId: actor.id });
+
 export async function acknowledgeAlert(deps: AlertDeps, actor: Actor, audit: AuditContext, alertId: string): Promise<Alert> {
+  return acknowledgeAs(deps, person(actor), audit, alertId);
+}
+
+export async function acknowledgeAs(deps: AlertDeps, by: TakenBy, audit: AuditContext, alertId: string): Promise<Alert> {
   return must(
-    await changeAlert(deps, alertScope(actor), audit, alertId, {
+    await changeAlert(deps, by.scope, audit, alertId, {
       action: 'acknowledged',
       events: () => [{ type: 'acknowledged' }],
-      from: ['active'],
+      // A shelved alert may be taken too: the person has it, the shelf's countdown ends.
+      from: ['active', 'shelved'],
+      ...(by.metadata ? { metadata: by.metadata } : {}),
       set: async (row, ctx) => {
         // An acknowledgement that is not followed by a resolve in time reopens (ackTimeoutSeconds).
         const ackTimeout = (await ctx.settings()).escalation[row.priority].ackTimeoutSeconds;
-        return { status: 'acknowledged', acknowledgedBy: actor.id, acknowledgedAt: NOW, nextEscalationAt: null, ackDeadlineAt: after(ackTimeout || null) };
+        return { ...offTheShelf(row), status: 'acknowledged', acknowledgedBy: by.userId, acknowledgedAt: NOW, nextEscalationAt: null, ackDeadlineAt: after(ackTimeout || null) };
       },
     }),
   );
 }
 
 export async function resolveAlert(deps: AlertDeps, actor: Actor, audit: AuditContext, alertId: string): Promise<Alert> {
+  return resolveAs(deps, person(actor), audit, alertId);
+}
+
+export async function resolveAs(deps: AlertDeps, by: TakenBy, audit: AuditContext, alertId: string): Promise<Alert> {
   return must(
-    await changeAlert(deps, alertScope(actor), audit, alertId, {
+    await changeAlert(deps, by.scope, audit, alertId, {
       action: 'resolved',
       events: () => [{ type: 'resolved' }],
       from: OPEN,
+      ...(by.metadata ? { metadata: by.metadata } : {}),
       set: (row) => ({
+        ...offTheShelf(row),
         status: 'resolved',
-        resolvedBy: actor.id,
+        resolvedBy: by.userId,
         resolvedAt: NOW,
         nextEscalationAt: null,
         ackDeadlineAt: null,
         // Resolving straight from active also records who took it.
-        ...(row.acknowledgedAt ? {} : { acknowledgedBy: actor.id, acknowledgedAt: NOW }),
+        ...(row.acknowledgedAt ? {} : { acknowledgedBy: by.userId, acknowledgedAt: NOW }),
       }),
     }),
   );
@@ -57,7 +83,7 @@ export async function cancelAlert(deps: AlertDeps, actor: Actor, audit: AuditCon
       events: () => [{ type: 'cancelled' }],
       from: OPEN,
       authorize: (row) => checkPermission(actor, 'alert.cancelOwn', row),
-      set: () => ({ status: 'cancelled', cancelledBy: actor.id, cancelledAt: NOW, nextEscalationAt: null, ackDeadlineAt: null }),
+      set: (row) => ({ ...offTheShelf(row), status: 'cancelled', cancelledBy: actor.id, cancelledAt: NOW, nextEscalationAt: null, ackDeadlineAt: null }),
     }),
   );
 }
@@ -179,7 +205,7 @@ export async function expireAlert(deps: AlertDeps, hospitalId: string, alertId: 
     authorize: (row) => {
       if (!row.expiresAt || row.expiresAt.getTime() > Date.now()) throw notFound('Due alert');
     },
-    set: () => ({ status: 'resolved', resolvedAt: NOW, nextEscalationAt: null, ackDeadlineAt: null }),
+    set: (row) => ({ ...offTheShelf(row), status: 'resolved', resolvedAt: NOW, nextEscalationAt: null, ackDeadlineAt: null }),
   });
 }
 
@@ -193,8 +219,8 @@ export async function systemResolve(deps: AlertDeps, hospitalId: string, audit: 
     metadata: { reason },
     events: () => [{ type: 'resolved', detail: { reason } }],
     from: OPEN,
-    set: () => ({ status: 'resolved', resolvedAt: NOW, nextEscalationAt: null, ackDeadlineAt: null }),
+    set: (row) => ({ ...offTheShelf(row), status: 'resolved', resolvedAt: NOW, nextEscalationAt: null, ackDeadlineAt: null }),
   });
 }
 
-export { systemAudit };
+export { after, systemAudit };

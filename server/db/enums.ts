@@ -2,7 +2,12 @@
 // them) do not pull the ORM into the browser. server/db/schema.ts turns them into Postgres enums.
 export const roles = ['operator', 'doctor', 'nurse', 'head_doctor', 'admin'] as const;
 export const priorities = ['low', 'medium', 'high', 'critical'] as const;
-export const alertStatuses = ['active', 'acknowledged', 'resolved', 'cancelled'] as const;
+/** `shelved`: told "not now" for a while (ISA-18.2), still open; `suppressed`: raised inside a suppression window, kept but paging nobody (alarm issue). */
+export const alertStatuses = ['active', 'acknowledged', 'resolved', 'cancelled', 'shelved', 'suppressed'] as const;
+/** The statuses of an alert that still needs someone: the board's, the dedup's, the expiry's. */
+export const openAlertStatuses = ['active', 'acknowledged', 'shelved'] as const;
+/** Hospital codes (alarm issue): critical, hospital-wide, never folded, shelved or suppressed. */
+export const hospitalCodes = ['blue', 'rapid_response', 'fire', 'lockdown', 'missing_person'] as const;
 export const alertEventTypes = [
   'created',
   'acknowledged',
@@ -16,6 +21,10 @@ export const alertEventTypes = [
   'repeated',
   'paged',
   'coverage_gap',
+  'shelved',
+  'unshelved',
+  'suppressed',
+  'responding',
 ] as const;
 export const escalationReasons = ['timeout', 'manual', 'no_response', 'declined', 'ack_timeout', 'coverage_gap'] as const;
 export const auditOutcomes = ['success', 'failure'] as const;

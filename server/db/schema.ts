@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  type AnyPgColumn,
   bigint,
   bigserial,
   boolean,
@@ -208,6 +209,14 @@ export const alerts = pgTable(
     source: text('source').notNull().default('console'),
     /** The sender's own id for it (an HL7 alarm identifier, a FHIR request id): repeats of an open one fold into it. */
     externalId: text('external_id'),
+    /** Shelved (alarm issue): back to active at this time, by whom and why. */
+    shelvedUntil: tstz('shelved_until'),
+    shelvedBy: text('shelved_by').references(() => users.id, { onDelete: 'restrict' }),
+    shelveReason: text('shelve_reason'),
+    /** A hospital code (Code Blue, Fire…): hospital-wide, never folded, shelved or suppressed. */
+    code: text('code'),
+    /** The suppression window that kept this raise quiet (status `suppressed`). */
+    suppressionId: text('suppression_id').references((): AnyPgColumn => suppressions.id, { onDelete: 'restrict' }),
   },
   (t) => [
     foreignKey({
@@ -220,9 +229,14 @@ export const alerts = pgTable(
     check('alerts_source_length', sql`length(${t.source}) BETWEEN 1 AND 120`),
     uniqueIndex('alerts_open_external_key')
       .on(t.hospitalId, t.source, t.externalId)
-      .where(sql`${t.externalId} IS NOT NULL AND ${t.status} IN ('active', 'acknowledged')`),
+      .where(sql`${t.externalId} IS NOT NULL AND ${t.status} IN ('active', 'acknowledged', 'shelved')`),
     check('alerts_ack_consistent', sql`${t.status} <> 'acknowledged' OR ${t.acknowledgedAt} IS NOT NULL`),
     check('alerts_resolved_consistent', sql`${t.status} <> 'resolved' OR ${t.resolvedAt} IS NOT NULL`),
+    check('alerts_shelved_consistent', sql`${t.status} <> 'shelved' OR (${t.shelvedUntil} IS NOT NULL AND ${t.code} IS NULL)`),
+    check('alerts_suppressed_consistent', sql`${t.status} <> 'suppressed' OR (${t.suppressionId} IS NOT NULL AND ${t.code} IS NULL)`),
+    check('alerts_code_known', sql`${t.code} IS NULL OR ${t.code} IN ('blue', 'rapid_response', 'fire', 'lockdown', 'missing_person')`),
+    check('alerts_shelve_reason_length', sql`${t.shelveReason} IS NULL OR length(${t.shelveReason}) <= 500`),
+    index('alerts_shelved_until_idx').on(t.shelvedUntil).where(sql`${t.status} = 'shelved'`),
     index('alerts_status_idx').on(t.status),
     index('alerts_hospital_dept_idx').on(t.hospitalId, t.departmentId),
     index('alerts_priority_idx').on(t.priority),
@@ -230,7 +244,7 @@ export const alerts = pgTable(
     // The board: open alerts of a hospital, critical first, oldest first.
     index('alerts_open_board_idx')
       .on(t.hospitalId, t.priority.desc(), t.createdAt, t.id)
-      .where(sql`${t.status} IN ('active', 'acknowledged')`),
+      .where(sql`${t.status} IN ('active', 'acknowledged', 'shelved')`),
     // History paging.
     index('alerts_history_idx').on(t.hospitalId, t.createdAt.desc(), t.id.desc()),
     // The sweeper's deadlines.
@@ -240,8 +254,8 @@ export const alerts = pgTable(
     // case-insensitive) and room, raised within the window.
     index('alerts_dedup_idx')
       .on(t.hospitalId, t.departmentId, t.alertType, sql`lower(btrim(${t.title}))`, t.roomNumber, t.lastRaisedAt)
-      .where(sql`${t.status} IN ('active', 'acknowledged')`),
-    index('alerts_expires_idx').on(t.expiresAt).where(sql`${t.status} IN ('active', 'acknowledged') AND ${t.expiresAt} IS NOT NULL`),
+      .where(sql`${t.status} IN ('active', 'acknowledged', 'shelved', 'suppressed')`),
+    index('alerts_expires_idx').on(t.expiresAt).where(sql`${t.status} IN ('active', 'acknowledged', 'shelved') AND ${t.expiresAt} IS NOT NULL`),
   ],
 );
 
@@ -793,5 +807,51 @@ export const webhookDeliveries = pgTable(
     unique('webhook_deliveries_event_key').on(t.webhookId, t.eventId),
     index('webhook_deliveries_due_idx').on(t.nextAttemptAt).where(sql`${t.status} IN ('pending', 'sending')`),
     index('webhook_deliveries_webhook_idx').on(t.webhookId, t.createdAt),
+  ],
+);
+
+/**
+ * A suppression window (alarm issue): for a department, optionally some rooms and alert types, from–to.
+ * A raise that matches while it runs is kept with status `suppressed` and pages nobody; ending the
+ * window early stamps `ended_at` (it is never deleted: the alarm report and the audit need it).
+ */
+export const suppressions = pgTable(
+  'suppressions',
+  {
+    id: id(),
+    hospitalId: text('hospital_id').notNull().references(() => hospitals.id, { onDelete: 'restrict' }),
+    departmentId: text('department_id').notNull(),
+    /** null: every room of the department. */
+    rooms: text('rooms').array(),
+    /** null: every alert type. */
+    alertTypes: text('alert_types').array(),
+    startsAt: tstz('starts_at').notNull(),
+    endsAt: tstz('ends_at').notNull(),
+    reason: text('reason').notNull(),
+    createdBy: text('created_by').references(() => users.id, { onDelete: 'restrict' }),
+    createdAt: createdAt(),
+    endedAt: tstz('ended_at'),
+    endedBy: text('ended_by').references(() => users.id, { onDelete: 'restrict' }),
+  },
+  (t) => [
+    foreignKey({ name: 'suppressions_department_same_hospital_fk', columns: [t.hospitalId, t.departmentId], foreignColumns: [departments.hospitalId, departments.id] }).onDelete('restrict'),
+    check('suppressions_window', sql`${t.endsAt} > ${t.startsAt}`),
+    check('suppressions_reason_length', sql`length(btrim(${t.reason})) BETWEEN 1 AND 500`),
+    index('suppressions_current_idx').on(t.hospitalId, t.departmentId, t.endsAt).where(sql`${t.endedAt} IS NULL`),
+  ],
+);
+
+/** Who pressed Responding on a code (alarm issue), once each. */
+export const alertResponders = pgTable(
+  'alert_responders',
+  {
+    alertId: text('alert_id').notNull().references(() => alerts.id, { onDelete: 'restrict' }),
+    hospitalId: text('hospital_id').notNull(),
+    userId: text('user_id').notNull(),
+    respondedAt: tstz('responded_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.alertId, t.userId] }),
+    foreignKey({ name: 'alert_responders_user_fk', columns: [t.hospitalId, t.userId], foreignColumns: [users.hospitalId, users.id] }).onDelete('restrict'),
   ],
 );

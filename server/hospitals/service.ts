@@ -5,7 +5,7 @@ import { departments, hospitals } from '../db/schema.js';
 import type { AppDeps } from '../deps.js';
 import { AppError, badRequest, notFound } from '../errors.js';
 import type { CreateDepartmentInput, Department, Hospital, UpdateDepartmentInput } from './schemas.js';
-import { applySettingsPatch, changedSettingKeys, type HospitalSettings, type HospitalSettingsPatch, hospitalSettingsSchema, readSettings } from './settings.js';
+import { applySettingsPatch, changedSettingKeys, type EscalationTarget, type HospitalSettings, type HospitalSettingsPatch, hospitalSettingsSchema, readSettings } from './settings.js';
 
 export async function getHospital(db: Tx, hospitalId: string, defaultTimezone: string): Promise<Hospital> {
   const [row] = await db
@@ -89,23 +89,23 @@ export async function updateSettings(deps: AppDeps, audit: AuditContext, hospita
 
 /**
  * Escalation targets that name a user or a schedule must name this hospital's active ones (the
- * trigger in migration 0012 is the database's half; this gives the form its field errors).
+ * trigger in migrations 0012/0019 is the database's half; this gives the form its field errors). Code teams too.
  */
 async function targetReferenceErrors(tx: Tx, hospitalId: string, settings: HospitalSettings): Promise<Record<string, string[]>> {
-  const errors: Record<string, string[]> = {};
+  const named: [string, EscalationTarget][] = [];
   for (const [priority, policy] of Object.entries(settings.escalation)) {
-    for (const [level, targets] of (policy.targets ?? []).entries()) {
-      for (const [i, t] of targets.entries()) {
-        const key = `escalation.${priority}.targets.${level}.${i}`;
-        if (t.kind === 'user') {
-          const { rows } = await tx.execute(sql`SELECT 1 FROM users WHERE id = ${t.userId} AND hospital_id = ${hospitalId} AND is_active`);
-          if (!rows.length) errors[key] = ['This person is not an active user of this hospital: choose someone else'];
-        }
-        if (t.kind === 'schedule') {
-          const { rows } = await tx.execute(sql`SELECT 1 FROM schedules WHERE id = ${t.scheduleId} AND hospital_id = ${hospitalId} AND is_active`);
-          if (!rows.length) errors[key] = ['This schedule is not an active schedule of this hospital: choose another'];
-        }
-      }
+    for (const [level, targets] of (policy.targets ?? []).entries()) for (const [i, t] of targets.entries()) named.push([`escalation.${priority}.targets.${level}.${i}`, t]);
+  }
+  for (const [code, team] of Object.entries(settings.codeTeams ?? {})) for (const [i, t] of (team ?? []).entries()) named.push([`codeTeams.${code}.${i}`, t]);
+  const errors: Record<string, string[]> = {};
+  for (const [key, t] of named) {
+    if (t.kind === 'user') {
+      const { rows } = await tx.execute(sql`SELECT 1 FROM users WHERE id = ${t.userId} AND hospital_id = ${hospitalId} AND is_active`);
+      if (!rows.length) errors[key] = ['This person is not an active user of this hospital: choose someone else'];
+    }
+    if (t.kind === 'schedule') {
+      const { rows } = await tx.execute(sql`SELECT 1 FROM schedules WHERE id = ${t.scheduleId} AND hospital_id = ${hospitalId} AND is_active`);
+      if (!rows.length) errors[key] = ['This schedule is not an active schedule of this hospital: choose another'];
     }
   }
   return errors;

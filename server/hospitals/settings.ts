@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isValidTimezone } from '../common/timezone.js';
-import { priorities, roles } from '../db/enums.js';
+import { hospitalCodes, priorities, roles } from '../db/enums.js';
 import { rulesSchema } from '../notifications/schemas.js';
 
 /**
@@ -33,6 +33,10 @@ const levelPolicy = z.object({
   targets: levelTargets.optional(),
 });
 
+const shelveCap = z.number().int().min(1, 'At least 1 minute').max(1_440, 'At most 24 hours');
+const maxShelveMinutesSchema = z.object(Object.fromEntries(priorities.map((p) => [p, shelveCap])) as Record<(typeof priorities)[number], typeof shelveCap>);
+const codeTeam = z.array(escalationTargetSchema).min(1, 'a code team needs at least one target').max(10);
+
 export const hospitalSettingsSchema = z.object({
   escalation: z.object(Object.fromEntries(priorities.map((p) => [p, levelPolicy])) as Record<(typeof priorities)[number], typeof levelPolicy>),
   requireTwoFactorFor: z.array(z.enum(roles)).max(roles.length),
@@ -45,6 +49,10 @@ export const hospitalSettingsSchema = z.object({
   notificationDetail: z.enum(['minimal', 'full']).default('minimal'),
   /** How a person of a role is reached until they set their own rules; a role left out gets Clarion's built-in steps. */
   notificationDefaults: z.partialRecord(z.enum(roles), rulesSchema).optional(),
+  /** The longest a person may shelve an alert of each priority, in minutes (alarm issue; ISA-18.2 caps shelving). */
+  maxShelveMinutes: maxShelveMinutesSchema,
+  /** Who a hospital code pages at once, per code (the people issue's targets); a code left out pages the head doctors. */
+  codeTeams: z.partialRecord(z.enum(hospitalCodes), codeTeam).optional(),
 });
 export type HospitalSettings = z.infer<typeof hospitalSettingsSchema>;
 
@@ -60,6 +68,7 @@ export const defaultHospitalSettings: HospitalSettings = {
   dedupWindowSeconds: 120,
   noScreenAlertAfterSeconds: 300,
   notificationDetail: 'minimal',
+  maxShelveMinutes: { low: 480, medium: 240, high: 60, critical: 15 },
 };
 
 /** Stored settings may predate a field: read them over the defaults, so old rows keep working. */
@@ -104,6 +113,9 @@ export const hospitalSettingsPatchSchema = z.strictObject({
   notificationDetail: z.enum(['minimal', 'full']).optional(),
   /** Replaces the whole map; null removes it (built-in defaults for every role). */
   notificationDefaults: z.partialRecord(z.enum(roles), rulesSchema).nullable().optional(),
+  maxShelveMinutes: z.strictObject(Object.fromEntries(priorities.map((p) => [p, shelveCap.optional()])) as Record<(typeof priorities)[number], z.ZodOptional<typeof shelveCap>>).optional(),
+  /** Replaces the whole map; null removes it (every code pages the head doctors). */
+  codeTeams: z.partialRecord(z.enum(hospitalCodes), codeTeam).nullable().optional(),
 });
 export type HospitalSettingsPatch = z.infer<typeof hospitalSettingsPatchSchema>;
 

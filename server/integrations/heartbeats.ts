@@ -31,7 +31,7 @@ export async function checkFeedHeartbeats(deps: AlertDeps): Promise<{ raised: nu
       FROM hl7_sources s WHERE s.heartbeat_seconds IS NOT NULL AND s.is_active)
     SELECT f.kind, f.id, f.hospital_id, f.name, f.heartbeat_seconds, f.silent,
            (SELECT a.id FROM alerts a WHERE a.hospital_id = f.hospital_id AND a.source = ${HEARTBEAT_SOURCE}
-              AND a.external_id = 'heartbeat:' || f.kind || ':' || f.id AND a.status IN ('active', 'acknowledged')) AS open_alert,
+              AND a.external_id = 'heartbeat:' || f.kind || ':' || f.id AND a.status IN ('active', 'acknowledged', 'shelved')) AS open_alert,
            coalesce((SELECT d.id FROM departments d WHERE d.id = f.mapped AND d.hospital_id = f.hospital_id AND d.is_active),
                     (SELECT d.id FROM departments d WHERE d.hospital_id = f.hospital_id AND d.is_active ORDER BY d.created_at, d.id LIMIT 1)) AS department_id
     FROM feeds f`);

@@ -15,6 +15,8 @@ export const queueNames = { timers: 'timers', exports: 'exports', maintenance: '
 export const escalatePayload = z.object({ alertId: z.string().min(1), hospitalId: z.string().min(1), level: z.number().int().min(0), version: z.number().int().min(1) });
 export const expirePayload = z.object({ alertId: z.string().min(1), hospitalId: z.string().min(1) });
 export const ackTimeoutPayload = z.object({ alertId: z.string().min(1), hospitalId: z.string().min(1), version: z.number().int().min(1) });
+/** A shelf's time ran out (alarm issue): guarded on the version it was shelved at. */
+export const unshelvePayload = ackTimeoutPayload;
 export const exportPayload = z.object({ exportId: z.string().min(1) });
 export const maintenancePayload = z.object({}).strict();
 
@@ -22,6 +24,7 @@ export const jobIds = {
   escalate: (p: z.infer<typeof escalatePayload>) => `esc-${p.alertId}-${p.level}-${p.version}`,
   expire: (alertId: string) => `exp-${alertId}`,
   ackTimeout: (alertId: string, version: number) => `ack-${alertId}-${version}`,
+  unshelve: (alertId: string, version: number) => `unshelve-${alertId}-${version}`,
   export: (exportId: string) => `export-${exportId}`,
 };
 

@@ -1,5 +1,6 @@
 import type { AlertTimers } from '../alerts/change.js';
 import type { Alert } from '../alerts/schemas.js';
+import { openAlertStatuses } from '../db/enums.js';
 import type { Logger } from '../logger.js';
 import { escalatePayload, jobIds, type Queues } from './queues.js';
 
@@ -30,15 +31,18 @@ export function staleJobIds(alert: Alert): string[] {
   const stampedNow = alert.acknowledgedAt !== null && alert.acknowledgedAt === alert.updatedAt;
   if (alert.status === 'active') {
     // From active (update, repeat, escalate, decline) or from acknowledged (reopen): not told apart.
-    return [esc(alert.escalationLevel), ...(alert.escalationLevel > 0 ? [esc(alert.escalationLevel - 1)] : []), ack];
+    return [esc(alert.escalationLevel), ...(alert.escalationLevel > 0 ? [esc(alert.escalationLevel - 1)] : []), ack, jobIds.unshelve(alert.id, previous)];
   }
   const wasAcknowledged = alert.acknowledgedAt !== null && !stampedNow;
   if (alert.status === 'acknowledged') {
     // A correction or repeat keeps ackDeadlineAt, so its timer exists only if there is a deadline.
-    return wasAcknowledged ? (alert.ackDeadlineAt ? [ack] : []) : [esc(alert.escalationLevel)];
+    return wasAcknowledged ? (alert.ackDeadlineAt ? [ack] : []) : [esc(alert.escalationLevel), jobIds.unshelve(alert.id, previous)];
   }
+  // Shelved from active or acknowledged (or repeated on the shelf): whichever timer that state had, and
+  // the shelf's own when a repeat moved the version on. The expiry timer stays: a shelved alert still expires.
+  if (alert.status === 'shelved') return [esc(alert.escalationLevel), ack, jobIds.unshelve(alert.id, previous)];
   // Closed: the expiry timer (if it ever had one) goes too.
-  return [wasAcknowledged ? ack : esc(alert.escalationLevel), ...(alert.expiresAt ? [jobIds.expire(alert.id)] : [])];
+  return [wasAcknowledged ? ack : esc(alert.escalationLevel), jobIds.unshelve(alert.id, previous), ...(alert.expiresAt ? [jobIds.expire(alert.id)] : [])];
 }
 
 /**
@@ -50,11 +54,15 @@ export function createAlertTimers(queues: Pick<Queues, 'timers'>, log: Logger): 
   return {
     async afterChange(alert: Alert) {
       const q = queues.timers;
-      const open = alert.status === 'active' || alert.status === 'acknowledged';
+      const open = (openAlertStatuses as readonly string[]).includes(alert.status);
       const work: Promise<unknown>[] = staleJobIds(alert).map((id) => q.remove(id));
       if (alert.status === 'acknowledged' && alert.ackDeadlineAt) {
         const payload = { alertId: alert.id, hospitalId: alert.hospitalId, version: alert.version };
         work.push(q.add('ack-timeout', payload, { jobId: jobIds.ackTimeout(alert.id, alert.version), delay: Math.max(0, Date.parse(alert.ackDeadlineAt) - Date.now()) }));
+      }
+      if (alert.status === 'shelved' && alert.shelvedUntil) {
+        const payload = { alertId: alert.id, hospitalId: alert.hospitalId, version: alert.version };
+        work.push(q.add('unshelve', payload, { jobId: jobIds.unshelve(alert.id, alert.version), delay: Math.max(0, Date.parse(alert.shelvedUntil) - Date.now()) }));
       }
       if (alert.status === 'active' && alert.nextEscalationAt) {
         const payload = escalatePayload.parse({ alertId: alert.id, hospitalId: alert.hospitalId, level: alert.escalationLevel, version: alert.version });

@@ -4,12 +4,14 @@ import { hospitalSettings } from '../alerts/create.js';
 import { publishEvent } from '../alerts/events.js';
 import { recordPageResponse } from '../alerts/pages.js';
 import { hasLevelAbove } from '../alerts/policy.js';
-import type { AlertEvent } from '../alerts/schemas.js';
+import type { Alert, AlertEvent } from '../alerts/schemas.js';
 import { escalateAlert, systemAudit } from '../alerts/transitions.js';
-import { alerts, hospitals } from '../db/schema.js';
-import { readSettings } from '../hospitals/settings.js';
+import { alerts, type hospitalCodes, hospitals } from '../db/schema.js';
+import { type EscalationTarget, type HospitalSettings, readSettings } from '../hospitals/settings.js';
 import { planSteps } from '../notifications/steps.js';
 import { levelTargets, resolveTargets } from './targets.js';
+
+type HospitalCode = (typeof hospitalCodes)[number];
 
 /** What clarion_page_level (migration 0012) answers when it paged: the event, the version it saw, whether nobody was found. */
 type Paged = { event: AlertEvent; version: number; gap: boolean };
@@ -25,7 +27,7 @@ type Paged = { event: AlertEvent; version: number; gap: boolean };
  */
 export async function pageLevel(deps: AlertDeps, alertId: string, level: number): Promise<'paged' | 'coverage_gap' | 'skipped'> {
   const [a] = await deps.db
-    .select({ hospitalId: alerts.hospitalId, departmentId: alerts.departmentId, roomNumber: alerts.roomNumber, priority: alerts.priority, settings: hospitals.settings })
+    .select({ hospitalId: alerts.hospitalId, departmentId: alerts.departmentId, roomNumber: alerts.roomNumber, priority: alerts.priority, code: alerts.code, settings: hospitals.settings })
     .from(alerts)
     .innerJoin(hospitals, eq(hospitals.id, alerts.hospitalId))
     .where(
@@ -38,7 +40,7 @@ export async function pageLevel(deps: AlertDeps, alertId: string, level: number)
     );
   if (!a) return 'skipped';
   const settings = readSettings(a.settings);
-  const targets = levelTargets(settings, a.priority, level);
+  const targets = alertTargets(settings, a, level);
   if (!targets) return 'skipped';
   const recipients = await resolveTargets(deps.db, a, targets, new Date(), settings.timezone ?? deps.config.defaultTimezone);
   // Each person's channel steps ride in the same statement: the outbox rows commit with the pages.
@@ -55,10 +57,16 @@ export async function pageLevel(deps: AlertDeps, alertId: string, level: number)
   return outcome.gap ? 'coverage_gap' : 'paged';
 }
 
-/** Whether this hospital's cached settings page anyone at all for this priority (else nothing to do). */
-async function mayPage(deps: AlertDeps, hospitalId: string, priority: keyof ReturnType<typeof readSettings>['escalation']): Promise<boolean> {
-  const cached = await hospitalSettings(deps.db, hospitalId);
-  return cached.settings.escalation[priority].targets !== undefined;
+/** A code's first level pages its code team (settings.codeTeams); every other level, and a code without a team, the priority's targets. */
+function alertTargets(settings: HospitalSettings, a: { priority: Alert['priority']; code: string | null }, level: number): EscalationTarget[] | null {
+  const team = a.code && level === 0 ? settings.codeTeams?.[a.code as HospitalCode] : undefined;
+  return team ?? levelTargets(settings, a.priority, level);
+}
+
+/** Whether this hospital's cached settings page anyone at all for this alert (else nothing to do). */
+async function mayPage(deps: AlertDeps, hospitalId: string, alert: Pick<Alert, 'priority' | 'code'>): Promise<boolean> {
+  const { settings } = await hospitalSettings(deps.db, hospitalId);
+  return settings.escalation[alert.priority].targets !== undefined || (alert.code !== null && settings.codeTeams?.[alert.code] !== undefined);
 }
 
 /**
@@ -74,7 +82,7 @@ export const alertPager: AlertPager = {
     const responder = event.type === 'acknowledged' ? event.actorId : declinedBy;
     const levelReached = alert.status === 'active' && (event.type === 'created' || event.type === 'escalated');
     if (!responder && !levelReached) return;
-    mayPage(deps, alert.hospitalId, alert.priority)
+    mayPage(deps, alert.hospitalId, alert)
       .then(async (yes) => {
         if (!yes) return;
         if (responder) await recordPageResponse(deps.db, alert.id, responder, declinedBy ? 'declined' : 'acknowledged');

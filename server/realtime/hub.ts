@@ -4,6 +4,7 @@ import { openPagedAlerts } from '../alerts/pages.js';
 import type { AlertEvent } from '../alerts/schemas.js';
 import type { AlertScope } from '../alerts/visibility.js';
 import type pg from 'pg';
+import { openAlertStatuses } from '../db/enums.js';
 import { createDatabase, createPool, type Database } from '../db/client.js';
 import type { AppDeps } from '../deps.js';
 import { createBlockingRedis, type Redis } from '../redis.js';
@@ -221,13 +222,15 @@ export class EventHub {
     const event = toWireEvent(row);
     const encoded = new EncodedEvent(event);
     let delivered = 0;
-    for (const key of [row.departmentId, ALL]) {
+    // A hospital code goes to every board of the hospital, whatever its department.
+    const code = event.alert.code !== null;
+    for (const key of code ? state.byDepartment.keys() : [row.departmentId, ALL]) {
       const set = state.byDepartment.get(key);
       if (!set) continue;
       for (const s of set) s.deliver(event, encoded);
       delivered += set.size;
     }
-    delivered += this.fanOutPaged(state, row, event, encoded);
+    if (!code) delivered += this.fanOutPaged(state, row, event, encoded);
     state.lastSeen = row.id;
     if (!delivered) return;
     this.stats.delivered += delivered;
@@ -252,7 +255,7 @@ export class EventHub {
         delivered++;
       }
     }
-    if (event.alert.status !== 'active' && event.alert.status !== 'acknowledged') state.pagedTo.delete(row.alertId);
+    if (!(openAlertStatuses as readonly string[]).includes(event.alert.status)) state.pagedTo.delete(row.alertId);
     return delivered;
   }
 

@@ -2,8 +2,9 @@ import { and, asc, inArray, isNotNull, lte, type SQL, sql } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import type pg from 'pg';
 import { escalateAlert, expireAlert, reopenAfterAckTimeout } from '../../server/alerts/service.js';
+import { unshelveWhenDue } from '../../server/alerts/shelving.js';
 import { createPool } from '../../server/db/client.js';
-import { alerts } from '../../server/db/schema.js';
+import { alerts, openAlertStatuses } from '../../server/db/schema.js';
 import type { AppDeps } from '../../server/deps.js';
 import { AppError } from '../../server/errors.js';
 import { requeueStuckExports } from '../../server/exports/requeue.js';
@@ -68,19 +69,20 @@ export async function repairMissedTimers(deps: AppDeps, log: Logger) {
       (r) => r?.event.type === 'escalated',
     ),
   );
-  const expired = await forEachDue(deps, alerts.expiresAt, and(inArray(alerts.status, ['active', 'acknowledged']), isNotNull(alerts.expiresAt)) as SQL, grace, (a) =>
+  const expired = await forEachDue(deps, alerts.expiresAt, and(inArray(alerts.status, [...openAlertStatuses]), isNotNull(alerts.expiresAt)) as SQL, grace, (a) =>
     expireAlert(deps, a.hospitalId, a.id),
   );
   const reopened = await forEachDue(deps, alerts.ackDeadlineAt, sql`${alerts.status} = 'acknowledged'`, grace, (a) => reopenAfterAckTimeout(deps, a.hospitalId, a.id, a.version));
+  const unshelved = await forEachDue(deps, alerts.shelvedUntil, sql`${alerts.status} = 'shelved'`, grace, (a) => unshelveWhenDue(deps, a.hospitalId, a.id, a.version));
   const requeuedExports = await requeueStuckExports(deps).catch(() => 0);
   const paged = await pageMissedLevels(deps, PAGE_GRACE_SECONDS).catch((err: Error) => {
     log.error({ err: err.message }, 'sweeper could not page missed levels');
     return 0;
   });
-  const counts = { escalated: escalated.done, expired: expired.done, reopened: reopened.done, paged, requeuedExports };
-  const failed = escalated.failed + expired.failed + reopened.failed;
-  if (failed) log.error({ ...counts, failed, firstError: escalated.firstError ?? expired.firstError ?? reopened.firstError }, 'sweeper could not repair some alerts');
-  if (counts.escalated || counts.expired || counts.reopened || counts.paged) log.warn({ ...counts, redis: deps.redis.status }, 'sweeper repaired missed timers');
+  const counts = { escalated: escalated.done, expired: expired.done, reopened: reopened.done, unshelved: unshelved.done, paged, requeuedExports };
+  const failed = escalated.failed + expired.failed + reopened.failed + unshelved.failed;
+  if (failed) log.error({ ...counts, failed, firstError: escalated.firstError ?? expired.firstError ?? reopened.firstError ?? unshelved.firstError }, 'sweeper could not repair some alerts');
+  if (counts.escalated || counts.expired || counts.reopened || counts.unshelved || counts.paged) log.warn({ ...counts, redis: deps.redis.status }, 'sweeper repaired missed timers');
   return { ...counts, failed };
 }
 

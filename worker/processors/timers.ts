@@ -1,7 +1,8 @@
 import type { AuditContext } from '../../server/audit/log.js';
 import { escalateAlert, expireAlert, reopenAfterAckTimeout } from '../../server/alerts/service.js';
 import { AppError } from '../../server/errors.js';
-import { ackTimeoutPayload, escalatePayload, expirePayload } from '../../server/jobs/queues.js';
+import { unshelveWhenDue } from '../../server/alerts/shelving.js';
+import { ackTimeoutPayload, escalatePayload, expirePayload, unshelvePayload } from '../../server/jobs/queues.js';
 import type { Processor } from '../registry.js';
 
 export const systemAudit = (hospitalId: string): AuditContext => ({ userId: null, hospitalId, ip: null, userAgent: 'clarion-worker', sessionId: null });
@@ -45,6 +46,18 @@ export const ackTimeoutProcessor: Processor<typeof ackTimeoutPayload> = {
     const result = await reopenAfterAckTimeout(deps, p.hospitalId, p.alertId, p.version).catch(ignoreGone);
     log.info({ alertId: p.alertId, reopened: !!result }, result ? 'acknowledgement timed out; alert reopened' : 'acknowledgement timer stale');
     return { reopened: !!result };
+  },
+};
+
+/** A shelf's time ran out: active again with a fresh deadline, unless it already came off the shelf. */
+export const unshelveProcessor: Processor<typeof unshelvePayload> = {
+  queue: 'timers',
+  name: 'unshelve',
+  schema: unshelvePayload,
+  async run(deps, p, log) {
+    const result = await unshelveWhenDue(deps, p.hospitalId, p.alertId, p.version).catch(ignoreGone);
+    log.info({ alertId: p.alertId, unshelved: !!result }, result ? 'shelf time ran out; alert active again' : 'shelf timer stale');
+    return { unshelved: !!result };
   },
 };
 

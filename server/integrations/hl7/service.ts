@@ -3,7 +3,7 @@ import type { AuditContext } from '../../audit/log.js';
 import { type AlertDeps, changeAlert, NOW } from '../../alerts/change.js';
 import { createAlertInput } from '../../alerts/schemas.js';
 import { createAlert } from '../../alerts/service.js';
-import { alerts, hl7Sources } from '../../db/schema.js';
+import { alerts, hl7Sources, openAlertStatuses } from '../../db/schema.js';
 import { type AlarmReport, Hl7Reject, readOruR40 } from './mapping.js';
 import { buildAck, type Hl7Message, Hl7ParseError, parseHl7 } from './message.js';
 
@@ -60,12 +60,12 @@ async function resolveCleared(deps: AlertDeps, source: Source, audit: AuditConte
   const [open] = await deps.db
     .select({ id: alerts.id })
     .from(alerts)
-    .where(and(eq(alerts.hospitalId, source.hospitalId), eq(alerts.source, `hl7:${source.name}`), eq(alerts.externalId, alarm.externalId), inArray(alerts.status, ['active', 'acknowledged'])));
+    .where(and(eq(alerts.hospitalId, source.hospitalId), eq(alerts.source, `hl7:${source.name}`), eq(alerts.externalId, alarm.externalId), inArray(alerts.status, [...openAlertStatuses])));
   if (!open) return;
   await changeAlert(deps, { hospitalId: source.hospitalId, departmentId: null }, audit, open.id, {
     action: 'resolved',
     events: () => [{ type: 'resolved', detail: { by: `hl7:${source.name}`, reason: 'alarm cleared' } }],
-    from: ['active', 'acknowledged'],
+    from: openAlertStatuses,
     metadata: { source: `hl7:${source.name}`, externalId: alarm.externalId },
     set: () => ({ status: 'resolved', resolvedBy: null, resolvedAt: NOW, nextEscalationAt: null, ackDeadlineAt: null }),
   });

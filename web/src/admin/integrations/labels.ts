@@ -14,6 +14,10 @@ const eventWords: Record<string, string> = {
   'alert.repeated': 'Raised again',
   'alert.paged': 'Paged someone',
   'alert.coverage_gap': 'Nobody on call',
+  'alert.shelved': 'Shelved',
+  'alert.unshelved': 'Back from the shelf',
+  'alert.suppressed': 'Kept quiet (suppression window)',
+  'alert.responding': 'Someone responding to a code',
 };
 export const webhookEvents = webhookEventTypes.map((value) => ({ value, label: eventWords[value] ?? value }));
 export const eventLabel = (t: string): string => eventWords[t] ?? t;
