@@ -19,6 +19,7 @@ export function alarmReportCsv(r: AlarmReport): { filename: string; csv: string 
     f.roomsAlerting,
     f.alertsPerAlertingRoom ?? '',
     f.repeats,
+    f.foldedRaises,
     f.suppressedAlerts,
     f.suppressionEvents,
     f.shelvings,
@@ -42,6 +43,7 @@ export function alarmReportCsv(r: AlarmReport): { filename: string; csv: string 
     ['Department', r.department?.name ?? 'All departments'],
     ['First escalation timeout (seconds)', ...Object.entries(r.firstTimeoutSeconds).map(([p, s]) => `${p} ${s}`)],
     ['Generated', r.generatedAt],
+    ...(r.eventsKeptFrom && r.eventsKeptFrom > r.period.from ? [['Note', `Alert events are kept from ${local(r.eventsKeptFrom)}: repeats, shelvings and suppression events before then are not counted`]] : []),
     [],
     [
       'Department',
@@ -51,6 +53,7 @@ export function alarmReportCsv(r: AlarmReport): { filename: string; csv: string 
       'Rooms that alerted',
       'Alerts per room that alerted',
       'Repeats',
+      'Repeats of these alerts (from the alerts)',
       'Suppressed alerts',
       'Suppression events',
       'Shelvings',

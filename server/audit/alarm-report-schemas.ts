@@ -43,6 +43,11 @@ export const alarmFigures = z.object({
   alertsPerAlertingRoom: z.number().nullable(),
   /** Raises folded into an alert already open (its `repeated` events), counted when they came in. */
   repeats: int,
+  /**
+   * The same repeats counted from the alerts raised in the cell (their repeat count): kept as long as the
+   * alert is, where the events above go after EVENT_RETENTION_DAYS (eventsKeptFrom).
+   */
+  foldedRaises: int,
   /** Alerts raised into a suppression window (status `suppressed`) and `suppressed` events. */
   suppressedAlerts: int,
   suppressionEvents: int,
@@ -72,6 +77,12 @@ export const alarmReportOutput = z.object({
   /** IANA zone the shifts and busiest hours are counted in (the hospital's, else the server's). */
   timezone: z.string(),
   department: z.object({ id: z.string(), name: z.string() }).nullable(),
+  /**
+   * Alert events (repeats, shelvings, suppression events, first acknowledgements) are a replay log pruned
+   * after EVENT_RETENTION_DAYS: the oldest one still kept once any were pruned, else null. Before it,
+   * those counts are short (and time to acknowledge uses the latest acknowledgement).
+   */
+  eventsKeptFrom: zIso.nullable(),
   shifts: z.array(shiftRef),
   /** The first escalation timeout per priority, from the policy in force now (what "acknowledged in time" is held to). */
   firstTimeoutSeconds: z.object(Object.fromEntries(priorities.map((p) => [p, int])) as Record<(typeof priorities)[number], typeof int>),

@@ -68,6 +68,7 @@ const emptyCell = (): Cell => ({
   roomsAlerting: 0,
   alertsPerAlertingRoom: null,
   repeats: 0,
+  foldedRaises: 0,
   suppressedAlerts: 0,
   suppressionEvents: 0,
   shelvings: 0,
@@ -115,7 +116,11 @@ export async function getAlarmReport(
   }
   const deptOf = (col: string) => (department ? sql`AND ${sql.raw(col)} = ${department.id}` : sql``);
 
-  const { rows: hospitalRows } = await db.execute<{ settings: unknown }>(sql`SELECT settings FROM hospitals WHERE id = ${h}`);
+  const { rows: hospitalRows } = await db.execute<{ settings: unknown; kept_from: string | null }>(sql`
+    SELECT settings, CASE WHEN events_pruned_through > 0 THEN coalesce(
+             (SELECT ${sql.raw(`to_char(min(e.occurred_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`)} FROM alert_events e WHERE e.hospital_id = h.id),
+             ${sql.raw(`to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`)}) END AS kept_from
+    FROM hospitals h WHERE h.id = ${h}`);
   const policy = readSettings(hospitalRows[0]?.settings).escalation;
   const firstTimeoutSeconds = Object.fromEntries(priorities.map((p) => [p, policy[p].levelTimeoutsSeconds[0] as number])) as AlarmReport['firstTimeoutSeconds'];
   const firstTimeout = sql`(CASE a.priority::text ${sql.join(
@@ -130,7 +135,7 @@ export async function getAlarmReport(
     db.execute<Record<string, unknown>>(sql`
       WITH x AS (
         SELECT a.department_id, ${shiftExpr(sql`a.created_at`, tz, shifts)} AS shift, ${room} AS room,
-               a.status::text = 'suppressed' AS suppressed, ${firstTimeout} AS first_timeout,
+               a.status::text = 'suppressed' AS suppressed, ${firstTimeout} AS first_timeout, a.repeat_count,
                extract(epoch FROM coalesce(
                  (SELECT min(e.occurred_at) FROM alert_events e WHERE e.alert_id = a.id AND e.type::text = 'acknowledged'),
                  a.acknowledged_at) - a.created_at)::float AS ack_s
@@ -138,6 +143,7 @@ export async function getAlarmReport(
       SELECT department_id, shift, GROUPING(department_id, shift)::int AS g,
              count(*)::int AS alerts,
              count(room)::int AS with_room,
+             coalesce(sum(repeat_count), 0)::int AS folded,
              count(DISTINCT department_id || '|' || room)::int AS rooms,
              count(*) FILTER (WHERE suppressed)::int AS suppressed,
              count(*) FILTER (WHERE NOT suppressed)::int AS needing,
@@ -219,6 +225,7 @@ export async function getAlarmReport(
     c.alertsWithRoom = n(r.with_room);
     c.roomsAlerting = n(r.rooms);
     c.alertsPerAlertingRoom = c.roomsAlerting ? Math.round((c.alertsWithRoom / c.roomsAlerting) * 100) / 100 : null;
+    c.foldedRaises = n(r.folded);
     c.suppressedAlerts = n(r.suppressed);
     c.needingResponse = n(r.needing);
     c.acknowledged = n(r.acked);
@@ -250,6 +257,7 @@ export async function getAlarmReport(
     generatedAt: new Date().toISOString(),
     timezone: tz,
     department,
+    eventsKeptFrom: hospitalRows[0]?.kept_from ?? null,
     shifts: shifts.map(({ startMinute: _m, ...s }) => s),
     firstTimeoutSeconds,
     total: figures('*|*'),

@@ -24,6 +24,8 @@ export interface AlertSpec {
   ackAfter?: number;
   firstAck?: number;
   title?: string;
+  /** The alert's repeat_count (the repeats folded into it). */
+  repeats?: number;
 }
 
 export async function insertAlert(env: TestEnv, a: AlertSpec): Promise<string> {
@@ -32,10 +34,10 @@ export async function insertAlert(env: TestEnv, a: AlertSpec): Promise<string> {
   const ackAt = a.ackAfter === undefined ? null : new Date(Date.parse(created) + a.ackAfter * 1000).toISOString();
   const status = a.status ?? (ackAt ? 'acknowledged' : 'active');
   const { rows } = await db.execute<{ id: string }>(sql`
-    INSERT INTO alerts (hospital_id, department_id, title, priority, alert_type, room_number, status, source,
+    INSERT INTO alerts (hospital_id, department_id, title, priority, alert_type, room_number, status, source, repeat_count,
                         created_at, updated_at, last_raised_at, acknowledged_at, resolved_at, cancelled_at)
     VALUES (${a.hospitalId}, ${a.departmentId}, ${a.title ?? 'Alarm report fixture'}, ${a.priority}::alert_priority, 'medical', ${a.room ?? null},
-            ${status}::alert_status, ${a.source ?? 'console'}, ${created}, ${created}, ${created}, ${ackAt},
+            ${status}::alert_status, ${a.source ?? 'console'}, ${a.repeats ?? 0}, ${created}, ${created}, ${created}, ${ackAt},
             ${status === 'resolved' ? ackAt ?? created : null}, ${status === 'cancelled' ? created : null})
     RETURNING id`);
   const id = rows[0]!.id;
@@ -109,7 +111,8 @@ export async function seedAlarmMonth(env: TestEnv, t: Tenants, startLocal: strin
           const priority = pick(['critical', 'high', 'high', 'medium', 'medium', 'medium', 'low'] as const);
           const acked = rand() < 0.85;
           const ackAfter = acked ? Math.round(15 + rand() * rand() * (priority === 'critical' ? 120 : 700)) : undefined;
-          const id = await insertAlert(env, { hospitalId: g.id, departmentId: dept.id, raised, priority, room: pick(dept.rooms), source: pick(dept.sources), ackAfter, status: acked && rand() < 0.7 ? 'resolved' : undefined });
+          const source = pick(dept.sources);
+          const id = await insertAlert(env, { hospitalId: g.id, departmentId: dept.id, raised, priority, room: pick(dept.rooms), source, ackAfter, status: acked && rand() < 0.7 ? 'resolved' : undefined });
           await page(env, id, pick(nurses), 0, raised, acked ? 'acknowledged' : undefined);
           if (!acked || (ackAfter ?? 0) > 300) {
             const later = DateTime.fromISO(raised, { zone: ZONE }).plus({ minutes: 3 }).toISO({ includeOffset: false }) as string;
@@ -118,7 +121,8 @@ export async function seedAlarmMonth(env: TestEnv, t: Tenants, startLocal: strin
             if (!acked && rand() < 0.4) await escalate(env, id, 2, DateTime.fromISO(later, { zone: ZONE }).plus({ minutes: 5 }).toISO({ includeOffset: false }) as string);
           }
           if (shelving && !acked && rand() < 0.25) await event(env, id, 'shelved', at(raised));
-          const repeats = dept.sources[0]?.startsWith('hl7') && rand() < 0.3 ? Math.floor(rand() * 4) : 0;
+          const repeats = source.startsWith('hl7') && rand() < 0.4 ? Math.floor(rand() * 4) : 0;
+          if (repeats) await env.deps.db.execute(sql`UPDATE alerts SET repeat_count = ${repeats} WHERE id = ${id}`);
           for (let r = 1; r <= repeats; r++) await event(env, id, 'repeated', at(DateTime.fromISO(raised, { zone: ZONE }).plus({ minutes: r }).toISO({ includeOffset: false }) as string));
         }
       }

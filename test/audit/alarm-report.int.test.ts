@@ -29,7 +29,7 @@ beforeAll(async () => {
   const ER = g.departments.ER;
 
   // ICU. Day shift (07–15): two criticals in room 301 from the monitors, acknowledged after 30 s and 90 s.
-  const a1 = await insertAlert(env, { hospitalId: g.id, departmentId: ICU, raised: '2026-03-02T08:00', priority: 'critical', room: '301', source: 'hl7:monitors', ackAfter: 30 });
+  const a1 = await insertAlert(env, { hospitalId: g.id, departmentId: ICU, raised: '2026-03-02T08:00', priority: 'critical', room: '301', source: 'hl7:monitors', ackAfter: 30, repeats: 2 });
   await event(env, a1, 'repeated', at('2026-03-02T08:05'));
   await event(env, a1, 'repeated', at('2026-03-02T08:06'));
   await page(env, a1, u('nurse.icu'), 0, '2026-03-02T08:00');
@@ -46,7 +46,7 @@ beforeAll(async () => {
   await page(env, a3, u('head'), 2, '2026-03-02T16:08');
   // Night (23–07): a medium first acknowledged after 120 s, reopened and acknowledged again at 1000 s
   // (time to acknowledge is to the first); it repeats at 06:59, still the night shift.
-  const a4 = await insertAlert(env, { hospitalId: g.id, departmentId: ICU, raised: '2026-03-03T02:00', priority: 'medium', room: '303', source: 'hl7:monitors', ackAfter: 1000, firstAck: 120 });
+  const a4 = await insertAlert(env, { hospitalId: g.id, departmentId: ICU, raised: '2026-03-03T02:00', priority: 'medium', room: '303', source: 'hl7:monitors', ackAfter: 1000, firstAck: 120, repeats: 1 });
   await event(env, a4, 'repeated', at('2026-03-03T06:59'));
   await insertAlert(env, { hospitalId: g.id, departmentId: ICU, raised: '2026-03-03T23:30', priority: 'low', room: null, status: 'cancelled' });
 
@@ -133,6 +133,9 @@ describe('audit.getAlarmReport', () => {
       pages: 7,
     });
     expect(r.total.alertsWithRoom).toBe(8);
+    // The same repeats from the alerts' own counts, by the shift of the raise (A4's repeat came in at 06:59, still its night).
+    expect([cellOf(r, g.ICU, 0).foldedRaises, cellOf(r, g.ICU, 2).foldedRaises, r.total.foldedRaises]).toEqual([2, 1, 3]);
+    expect(r.eventsKeptFrom).toBeNull();
     expect([r.total.suppressedAlerts, r.total.suppressionEvents, r.total.shelvings]).toEqual([plus(1), plus(1), plus(1)]);
     if (alarmEnums) {
       const card = cellOf(r, g.CARD, 0);
@@ -196,6 +199,19 @@ describe('audit.getAlarmReport', () => {
     }
   });
 
+  it('says from when alert events are kept once retention has pruned some', async () => {
+    const g = t.hospital.general.id;
+    await env.deps.db.execute(sql`UPDATE hospitals SET events_pruned_through = 1 WHERE id = ${g}`);
+    try {
+      // The oldest event still kept is the one raised just before the period (2026-03-01 23:59 Berlin).
+      expect((await report()).eventsKeptFrom).toBe('2026-03-01T22:59:00.000Z');
+      const { csv } = await admin.audit.getAlarmReportCsv.query({ from: '2026-02-01T00:00:00Z', to: PERIOD.to });
+      expect(csv).toContain('Note,"Alert events are kept from 2026-03-01 23:59: repeats, shelvings and suppression events before then are not counted"');
+    } finally {
+      await env.deps.db.execute(sql`UPDATE hospitals SET events_pruned_through = 0 WHERE id = ${g}`);
+    }
+  });
+
   it('shows another hospital only its own alerts', async () => {
     const riverside = clientFor(server, await t.token('riverside', 'admin'));
     const r = await riverside.audit.getAlarmReport.query(PERIOD);
@@ -248,9 +264,9 @@ describe('audit.getAlarmReportCsv', () => {
     expect(filename).toBe('clarion-alarm-report-2026-03-02-to-2026-03-09.csv');
     const lines = csv.split('\n');
     expect(lines[1]).toBe('Period (local time),2026-03-02 00:00,2026-03-09 00:00');
-    expect(lines).toContain('Intensive Care,07:00–15:00,2,2,1,2,2,0,0,0,2,2,1,50,60,84,1,1,0,3');
-    expect(lines).toContain('Emergency,All shifts,4,4,2,2,0,0,0,0,4,3,2,50,180,356,1,1,0,1');
-    expect(lines).toContain(`All departments,All shifts,${9 + plus(1)},8,5,1.6,3,${plus(1)},${plus(1)},${plus(1)},9,6,4,44.4,105,290,4,3,1,7`);
+    expect(lines).toContain('Intensive Care,07:00–15:00,2,2,1,2,2,2,0,0,0,2,2,1,50,60,84,1,1,0,3');
+    expect(lines).toContain('Emergency,All shifts,4,4,2,2,0,0,0,0,0,4,3,2,50,180,356,1,1,0,1');
+    expect(lines).toContain(`All departments,All shifts,${9 + plus(1)},8,5,1.6,3,3,${plus(1)},${plus(1)},${plus(1)},9,6,4,44.4,105,290,4,3,1,7`);
     expect(lines).toContain('Nia ICU Nurse,nurse,3,0,1');
     expect(lines).toContain(`Monday,0,0,0,0,0,0,0,0,2,${plus(1)},0,0,0,0,0,0,1,0,0,0,0,0,0,0`);
     expect(lines).toContain('Intensive Care,301,2,2');

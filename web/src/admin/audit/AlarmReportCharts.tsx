@@ -9,6 +9,9 @@ export const SHIFT_COLOURS = ['#1d4ed8', '#c2410c', '#3b2a7a', '#047857', '#a21c
 const pct = (share: number | null) => (share === null ? '—' : `${Math.round(share * 100)}%`);
 const source = (s: string) => sourceLabel(s)?.replace(/^From /, '') ?? 'Console (typed in)';
 
+/** Legend words in body text colour (the swatch carries the colour): a pale bar's name stays readable. */
+const legendText = (value: string) => <span className="chart-legend-text">{value}</span>;
+
 function Empty({ what }: { what: string }) {
   return <p className="muted">No {what} in this period.</p>;
 }
@@ -44,7 +47,7 @@ export function AlarmReportCharts({ report }: { report: AlarmReport }) {
             <XAxis dataKey="name" interval={0} />
             <YAxis allowDecimals={false} />
             <Tooltip />
-            <Legend />
+            <Legend formatter={legendText} />
             {shifts.map((s) => (
               <Bar key={s.index} dataKey={key(s.index)} stackId="shift" name={s.label} fill={SHIFT_COLOURS[s.index % SHIFT_COLOURS.length]} isAnimationActive={false} />
             ))}
@@ -69,7 +72,7 @@ export function AlarmReportCharts({ report }: { report: AlarmReport }) {
             <XAxis dataKey="name" interval={0} />
             <YAxis domain={[0, 100]} tickFormatter={(v: number) => `${v}%`} />
             <Tooltip formatter={(v) => `${v}%`} />
-            <Legend />
+            <Legend formatter={legendText} />
             {shifts.map((s) => (
               <Bar key={s.index} dataKey={`share${s.index}`} name={s.label} fill={SHIFT_COLOURS[s.index % SHIFT_COLOURS.length]} isAnimationActive={false} />
             ))}
@@ -97,7 +100,7 @@ export function AlarmReportCharts({ report }: { report: AlarmReport }) {
                 <XAxis type="number" tickFormatter={(v: number) => duration(v)} />
                 <YAxis type="category" dataKey="name" width={130} interval={0} />
                 <Tooltip formatter={(v) => duration(Number(v))} />
-                <Legend />
+                <Legend formatter={legendText} />
                 <Bar dataKey="median" fill="#1d4ed8" name="Median" isAnimationActive={false} />
                 <Bar dataKey="p90" fill="#c2410c" name="90th percentile" isAnimationActive={false} />
               </BarChart>
@@ -129,7 +132,7 @@ export function AlarmReportCharts({ report }: { report: AlarmReport }) {
                   <XAxis type="number" allowDecimals={false} />
                   <YAxis type="category" dataKey="name" width={150} interval={0} />
                   <Tooltip />
-                  <Legend />
+                  <Legend formatter={legendText} />
                   <Bar dataKey="alerts" stackId="n" fill="#1d4ed8" name="Alerts raised" isAnimationActive={false} />
                   <Bar dataKey="repeats" stackId="n" fill="#8aa4e8" name="Repeats" isAnimationActive={false} />
                 </BarChart>
@@ -150,7 +153,7 @@ export function AlarmReportCharts({ report }: { report: AlarmReport }) {
                   <XAxis type="number" allowDecimals={false} />
                   <YAxis type="category" dataKey="name" width={150} interval={0} />
                   <Tooltip />
-                  <Legend />
+                  <Legend formatter={legendText} />
                   <Bar dataKey="alerts" stackId="n" fill="#c2410c" name="Alerts raised" isAnimationActive={false} />
                   <Bar dataKey="repeats" stackId="n" fill="#f0a27a" name="Repeats" isAnimationActive={false} />
                 </BarChart>

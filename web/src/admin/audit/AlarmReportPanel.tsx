@@ -129,6 +129,12 @@ function Report({ r }: { r: AlarmReport }) {
         {r.department?.name ?? 'All departments'}, {local(r.period.from)} – {local(r.period.to, true)}
       </h2>
       <p className="muted">Generated {dateTime(r.generatedAt)}</p>
+      {r.eventsKeptFrom && r.eventsKeptFrom > r.period.from ? (
+        <p className="card alarm-warning">
+          Alert events are kept only from {local(r.eventsKeptFrom)} (event retention): repeats, shelvings and suppression events before then are not counted. The CSV's “Repeats of these
+          alerts” column counts repeats from the alerts themselves.
+        </p>
+      ) : null}
       <dl className="stats alarm-stats">
         <Stat label="Alerts raised" value={t.alerts} />
         <Stat label="Alerts per room that alerted" value={t.alertsPerAlertingRoom ?? '—'} note={`${t.roomsAlerting} rooms`} />
