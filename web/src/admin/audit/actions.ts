@@ -4,7 +4,7 @@
  * audit log's action filter. An action missing here can still be typed in the "Other action" field.
  */
 export const auditActionGroups: [string, string[]][] = [
-  ['Alerts', ['alert.created', 'alert.repeated', 'alert.updated', 'alert.acknowledged', 'alert.declined', 'alert.escalated', 'alert.reopened', 'alert.resolved', 'alert.cancelled', 'alert.expired', 'alert.paged', 'alert.coverage_gap', 'alert.escalation_stopped']],
+  ['Alerts', ['alert.created', 'alert.repeated', 'alert.updated', 'alert.acknowledged', 'alert.declined', 'alert.escalated', 'alert.reopened', 'alert.resolved', 'alert.cancelled', 'alert.expired', 'alert.paged', 'alert.coverage_gap', 'alert.escalation_stopped', 'alert.incident_record_exported']],
   ['Sign-in', ['auth.login', 'auth.logout', 'auth.lockout', 'auth.password_change', 'auth.backup_code_used', 'auth.2fa_setup', 'auth.2fa_enable', 'auth.2fa_disable']],
   ['Accounts', ['account.setup_link_issued', 'account.setup_link_emailed', 'account.setup_link_refused', 'account.setup_completed', 'account.admin_reset']],
   ['Users', ['user.created', 'user.bulk_created', 'user.updated', 'user.role_changed', 'user.deactivated', 'user.reactivated', 'user.unlocked', 'user.viewed']],
