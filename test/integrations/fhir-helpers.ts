@@ -30,7 +30,7 @@ export function expectValidR4(resource: unknown): void {
 
 export function expectOutcome(r: { status: number; data: unknown }, status: number, code?: string, expression?: string): void {
   expect(r.status).toBe(status);
-  expect(r.data).toMatchObject({ resourceType: 'OperationOutcome', issue: [expect.objectContaining({ severity: 'error', ...(code ? { code } : {}) })] });
+  expect(r.data).toMatchObject({ resourceType: 'OperationOutcome', issue: expect.arrayContaining([expect.objectContaining({ severity: 'error', ...(code ? { code } : {}) })]) });
   if (expression) expect((r.data as { issue: { expression?: string[] }[] }).issue.flatMap((i) => i.expression ?? [])).toContain(expression);
   expectValidR4(r.data);
 }

@@ -1,18 +1,19 @@
 import { sql } from 'drizzle-orm';
+import type { FhirResource } from 'fhir-kit-client';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { restLimiter } from '../../server/rest/rate-limit.js';
 import { eventually } from '../realtime/helpers.js';
 import { createTestEnv, type TestEnv } from '../support/env.js';
 import { clientFor, startTestServer, type TestServer } from '../support/server.js';
 import { seedTenants, type Tenants } from '../support/tenants.js';
-import { expectOutcome, expectValidR4, fhirClient, fhirFetch, r4Request, r5Request, refusal, responseOf } from './fhir-helpers.js';
+import { expectOutcome, expectValidR4, fhirClient, r4Request, r5Request, refusal, responseOf } from './fhir-helpers.js';
 import { writes } from './rest-helpers.js';
 
 // Integrations issue, part 4: FHIR (IHE mACM) through a real FHIR client (fhir-kit-client) against the real server.
+// Refusals (tenant sweep, keys, scopes, malformed) are in fhir-access.int.test.ts, the fuzz in fhir-fuzz.int.test.ts.
 let env: TestEnv;
 let server: TestServer;
 let t: Tenants;
-let keys: Record<'rw' | 'ro' | 'wo' | 'theirs', string>;
+let keys: Record<'rw' | 'ro', string>;
 let er: string;
 let icu: string;
 let admin: ReturnType<typeof clientFor>;
@@ -23,7 +24,7 @@ const alertRow = async (id: string) =>
   (await env.deps.db.execute<{ source: string; external_id: string | null; priority: string; department_id: string; title: string; description: string | null; repeat_count: number }>(
     sql`SELECT source, external_id, priority, department_id, title, description, repeat_count FROM alerts WHERE id = ${id}`,
   )).rows[0];
-const create = (key: string, body: object) => fhirClient(server, key).create({ resourceType: 'CommunicationRequest', body }) as Promise<Any>;
+const create = (key: string, body: object) => fhirClient(server, key).create({ resourceType: 'CommunicationRequest', body: body as FhirResource }) as Promise<Any>;
 
 beforeAll(async () => {
   env = await createTestEnv();
@@ -33,13 +34,7 @@ beforeAll(async () => {
   icu = t.hospital.general.departments.ICU;
   admin = clientFor(server, await t.token('general', 'admin'));
   const key = async (c: typeof admin, name: string, scopes: ('alerts:write' | 'alerts:read')[]) => (await c.integrations.createKey.mutate({ name, scopes })).key;
-  const theirs = clientFor(server, await t.token('riverside', 'admin'));
-  keys = {
-    rw: await key(admin, 'FHIR EHR', ['alerts:write', 'alerts:read']),
-    ro: await key(admin, 'FHIR reader', ['alerts:read']),
-    wo: await key(admin, 'FHIR writer', ['alerts:write']),
-    theirs: await key(theirs, 'Riverside EHR', ['alerts:write', 'alerts:read']),
-  };
+  keys = { rw: await key(admin, 'FHIR EHR', ['alerts:write', 'alerts:read']), ro: await key(admin, 'FHIR reader', ['alerts:read']) };
 });
 
 describe('FHIR (IHE mACM)', () => {
