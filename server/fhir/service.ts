@@ -63,9 +63,12 @@ export async function resolveDepartment(deps: AppDeps, hospitalId: string, req: 
   return (found as { id: string }).id;
 }
 
-/** zod's path on createAlertInput → where in the resource the value came from. */
-const pathOf = (req: AlertRequest, key: string) =>
-  key === 'title' ? req.titlePath : key === 'alertType' ? 'CommunicationRequest.category[0].coding[0].code' : key === 'description' ? 'CommunicationRequest.payload' : 'CommunicationRequest';
+/** zod's path on createAlertInput → where in the resource the value came from, and what the sender calls it. */
+const SOURCE_OF: Record<string, [string, string]> = {
+  alertType: ['CommunicationRequest.category[0].coding[0].code', 'category code (the alert type)'],
+  description: ['CommunicationRequest.payload', 'payload text after the first (the description)'],
+};
+const sourceOf = (req: AlertRequest, key: string): [string, string] => (key === 'title' ? [req.titlePath, 'first payload text (the title)'] : (SOURCE_OF[key] ?? ['CommunicationRequest', key]));
 
 export interface Raised {
   status: 200 | 201;
@@ -83,7 +86,8 @@ export async function raiseFromRequest(deps: AppDeps, caller: KeyCaller, ip: str
   const input = createAlertInput.safeParse({ title: req.title, description: req.description, priority: req.priority, alertType: req.alertType, departmentId });
   if (!input.success) {
     const i = input.error.issues[0];
-    throw invalid(`${String(i?.path[0] ?? 'value')}: ${i?.message ?? 'invalid'}`, pathOf(req, String(i?.path[0] ?? '')));
+    const [path, name] = sourceOf(req, String(i?.path[0] ?? ''));
+    throw invalid(`${name}: ${i?.message ?? 'invalid'}`, path);
   }
   return idempotent(deps.db, caller, idempotencyKey, `POST /fhir/CommunicationRequest ${JSON.stringify(req.resource)}`, async () => {
     const a = await createAlert(deps, null, keyAudit(caller, ip), { ...input.data, hospitalId: caller.hospitalId, source: 'fhir', externalId: req.externalId });
