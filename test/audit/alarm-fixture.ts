@@ -91,9 +91,9 @@ export async function seedAlarmMonth(env: TestEnv, t: Tenants, startLocal: strin
     return seed / 2147483647;
   };
   const depts = [
-    { id: g.departments.ICU, rooms: ['301', '302', '303', '304', '305', '306'], sources: ['hl7:ICU monitors', 'hl7:ICU monitors', 'hl7:Infusion pumps', 'console'], weight: 5 },
-    { id: g.departments.ER, rooms: ['E1', 'E2', 'E3', 'E4'], sources: ['api:Nurse call', 'console', 'api:Nurse call'], weight: 3 },
-    { id: g.departments.CARD, rooms: ['401', '402', '403'], sources: ['hl7:Telemetry', 'console'], weight: 2 },
+    { id: g.departments.ICU, rooms: Array.from({ length: 12 }, (_, i) => String(301 + i)), sources: ['hl7:ICU monitors', 'hl7:ICU monitors', 'hl7:Infusion pumps', 'console'], weight: 5 },
+    { id: g.departments.ER, rooms: Array.from({ length: 12 }, (_, i) => `E${i + 1}`), sources: ['api:Nurse call', 'console', 'api:Nurse call'], weight: 3 },
+    { id: g.departments.CARD, rooms: Array.from({ length: 10 }, (_, i) => String(401 + i)), sources: ['hl7:Telemetry', 'console'], weight: 2 },
   ];
   const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)] as T;
   const hourWeight = (h: number) => (h >= 7 && h <= 10 ? 3 : h >= 17 && h <= 21 ? 2.5 : h >= 1 && h <= 5 ? 0.6 : 1.2);
