@@ -5,7 +5,7 @@ import { eventually } from '../realtime/helpers.js';
 import { createTestEnv, type TestEnv } from '../support/env.js';
 import { clientFor, startTestServer, type TestServer } from '../support/server.js';
 import { seedTenants, type Tenants } from '../support/tenants.js';
-import { expectOutcome, expectValidR4, fhirClient, r4Request, r5Request, refusal, responseOf } from './fhir-helpers.js';
+import { expectOutcome, expectValidR4, fhirClient, fhirFetch, r4Request, r5Request, refusal, responseOf } from './fhir-helpers.js';
 import { writes } from './rest-helpers.js';
 
 // Integrations issue, part 4: FHIR (IHE mACM) through a real FHIR client (fhir-kit-client) against the real server.
@@ -86,6 +86,13 @@ describe('FHIR (IHE mACM)', () => {
     expect(second.identifier).toEqual([{ value: 'PUMP-9' }]);
     // An R5 payload without text is pointed at in R5's own terms.
     expectOutcome(await refusal(create(keys.rw, r5Request({ text: '', recipient: `Location/${icu}` }))), 400, 'invalid', 'CommunicationRequest.payload[0].contentCodeableConcept.text');
+    // fhirVersion=5.0 on the content type says R5 by itself.
+    const typed = await fhirFetch(server, 'POST', '/fhir/CommunicationRequest', {
+      key: keys.rw,
+      raw: JSON.stringify(r4Request({ text: 'x', recipient: `Location/${icu}`, more: { payload: [] } })),
+      headers: { 'content-type': 'application/fhir+json; fhirVersion=5.0' },
+    });
+    expectOutcome(typed, 400, 'invalid', 'CommunicationRequest.payload[0].contentCodeableConcept.text');
   });
 
   it('priority routine|urgent|asap|stat ↔ low|medium|high|critical, both ways; no priority is routine', async () => {
