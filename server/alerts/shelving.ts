@@ -2,6 +2,7 @@ import type { AuditContext } from '../audit/log.js';
 import { badRequest, conflict, notFound } from '../errors.js';
 import type { Actor } from '../permissions.js';
 import { type AlertDeps, type ChangeContext, type ChangeResult, type ChangeSet, changeAlert } from './change.js';
+import { hospitalSettings } from './create.js';
 import { levelTimeoutSeconds } from './policy.js';
 import type { Alert, ShelveInput } from './schemas.js';
 import { after, systemAudit } from './transitions.js';
@@ -23,7 +24,10 @@ export async function shelveAlert(deps: AlertDeps, actor: Actor, audit: AuditCon
     authorize: (row) => refuseCode(row, 'shelved'),
     events: () => [{ type: 'shelved', detail: { minutes, reason } }],
     set: async (row, ctx) => {
-      const cap = (await ctx.settings()).maxShelveMinutes[row.priority];
+      let cap = (await ctx.settings()).maxShelveMinutes[row.priority];
+      // The cache may predate a raised cap: refuse only on what is stored (the statement's settings
+      // hash then sends the change round again on the fresh copy).
+      if (minutes > cap) cap = (await freshSettings(deps, row.hospitalId)).maxShelveMinutes[row.priority];
       if (minutes > cap) {
         const message = `A ${row.priority} alert can be shelved for at most ${cap} minutes here`;
         throw badRequest(message, { minutes: [message] });
@@ -77,6 +81,10 @@ export async function unshelveWhenDue(deps: AlertDeps, hospitalId: string, alert
 async function backToActive(row: Row, ctx: ChangeContext): Promise<ChangeSet> {
   const seconds = levelTimeoutSeconds(await ctx.settings(), row.priority, row.escalationLevel);
   return { status: 'active', shelvedUntil: null, nextEscalationAt: after(seconds) };
+}
+
+async function freshSettings(deps: AlertDeps, hospitalId: string) {
+  return (await hospitalSettings(deps.db, hospitalId, await hospitalSettings(deps.db, hospitalId))).settings;
 }
 
 function refuseCode(row: { code: string | null }, what: string): void {
