@@ -1,3 +1,4 @@
+import { useSyncExternalStore } from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { AlarmReport } from '../../../../server/audit/alarm-report-schemas.js';
 import { roleLabel, sourceLabel } from '../../lib/format.js';
@@ -12,6 +13,19 @@ const source = (s: string) => sourceLabel(s)?.replace(/^From /, '') ?? 'Console 
 /** Legend words in body text colour (the swatch carries the colour): a pale bar's name stays readable. */
 const legendText = (value: string) => <span className="chart-legend-text">{value}</span>;
 
+/** True on a phone-width screen: department names under the bars are then slanted so they do not overlap. */
+function useNarrow(): boolean {
+  const query = '(max-width: 699px)';
+  return useSyncExternalStore(
+    (onChange) => {
+      const m = window.matchMedia(query);
+      m.addEventListener('change', onChange);
+      return () => m.removeEventListener('change', onChange);
+    },
+    () => window.matchMedia(query).matches,
+  );
+}
+
 function Empty({ what }: { what: string }) {
   return <p className="muted">No {what} in this period.</p>;
 }
@@ -19,6 +33,8 @@ function Empty({ what }: { what: string }) {
 /** The slides: load per department and shift, answered in time, time to answer, the noise and who carried it. */
 export function AlarmReportCharts({ report }: { report: AlarmReport }) {
   const shifts = report.shifts;
+  const narrow = useNarrow();
+  const deptAxis = narrow ? { angle: -35, textAnchor: 'end' as const, height: 70, fontSize: 12 } : {};
   const key = (i: number) => `s${i}`;
   const perDept = report.byDepartment.map((d) => {
     const row: Record<string, string | number | null> = { name: d.departmentName };
@@ -44,7 +60,7 @@ export function AlarmReportCharts({ report }: { report: AlarmReport }) {
         <ResponsiveContainer width="100%" height={280}>
           <BarChart data={perDept} margin={{ right: 20 }}>
             <CartesianGrid strokeDasharray="3 3" />
-            <XAxis dataKey="name" interval={0} />
+            <XAxis dataKey="name" interval={0} {...deptAxis} />
             <YAxis allowDecimals={false} />
             <Tooltip />
             <Legend formatter={legendText} />
@@ -69,7 +85,7 @@ export function AlarmReportCharts({ report }: { report: AlarmReport }) {
         <ResponsiveContainer width="100%" height={280}>
           <BarChart data={perDept} margin={{ right: 20 }}>
             <CartesianGrid strokeDasharray="3 3" />
-            <XAxis dataKey="name" interval={0} />
+            <XAxis dataKey="name" interval={0} {...deptAxis} />
             <YAxis domain={[0, 100]} tickFormatter={(v: number) => `${v}%`} />
             <Tooltip formatter={(v) => `${v}%`} />
             <Legend formatter={legendText} />
