@@ -4,7 +4,7 @@ import { bullPrefix, queueNames } from '../server/jobs/queues.js';
 import { createBlockingRedis, redisKey } from '../server/redis.js';
 import { backupProcessor } from './processors/backup.js';
 import { exportProcessor } from './processors/export.js';
-import { auditAnchorProcessor, auditRetentionProcessor, eventRetentionProcessor, exportCleanupProcessor, loginFailureCleanupProcessor } from './processors/maintenance.js';
+import { auditAnchorProcessor, auditRetentionProcessor, eventRetentionProcessor, exportCleanupProcessor, idempotencyCleanupProcessor, loginFailureCleanupProcessor } from './processors/maintenance.js';
 import { startSweeper } from './processors/sweeper.js';
 import { checkFeedHeartbeats, HEARTBEAT_CHECK_MS } from '../server/integrations/heartbeats.js';
 import { sendDueWebhooks, WEBHOOK_INTERVAL_MS } from '../server/integrations/webhook-sender.js';
@@ -25,6 +25,7 @@ export const processors: AnyProcessor[] = [
   auditAnchorProcessor,
   exportCleanupProcessor,
   loginFailureCleanupProcessor,
+  idempotencyCleanupProcessor,
   eventRetentionProcessor,
   presenceCheckProcessor,
   backupProcessor,
@@ -90,6 +91,7 @@ export async function startWorkers(deps: AppDeps): Promise<RunningWorkers> {
     await maintenance.upsertJobScheduler('event-retention', { pattern: '45 3 * * *' }, { name: 'event-retention', data: {} });
     await maintenance.upsertJobScheduler('export-cleanup', { every: 3_600_000 }, { name: 'export-cleanup', data: {} });
     await maintenance.upsertJobScheduler('login-failure-cleanup', { every: 3_600_000 }, { name: 'login-failure-cleanup', data: {} });
+    await maintenance.upsertJobScheduler('idempotency-cleanup', { every: 3_600_000 }, { name: 'idempotency-cleanup', data: {} });
     if (deps.config.backup.schedule === 'off') await maintenance.removeJobScheduler('backup');
     else await maintenance.upsertJobScheduler('backup', { pattern: deps.config.backup.schedule }, { name: 'backup', data: {} });
   };

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { TRPCError } from '@trpc/server';
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Tx } from '../db/client.js';
 import { idempotencyKeys } from '../db/schema.js';
 import type { KeyCaller } from '../integrations/keys.js';
@@ -49,4 +49,20 @@ export async function idempotent<T>(db: Tx, caller: KeyCaller, header: string | 
   }
   await db.update(idempotencyKeys).set({ status, response: answer as object }).where(where);
   return answer;
+}
+
+/**
+ * Forgets stored answers past KEEP_MS (the worker's hourly idempotency-cleanup job): a key older than
+ * that starts a new request anyway, so the rows only take space. Deleted in batches so one run never
+ * holds a long lock on a busy integration's table. Returns how many went.
+ */
+export async function forgetOldIdempotencyKeys(db: Tx, batch = 5_000): Promise<number> {
+  let removed = 0;
+  for (;;) {
+    const { rowCount } = await db.execute(sql`
+      DELETE FROM idempotency_keys WHERE (api_key_id, key) IN (
+        SELECT api_key_id, key FROM idempotency_keys WHERE created_at < now() - make_interval(secs => ${KEEP_MS / 1000}) LIMIT ${batch})`);
+    removed += rowCount ?? 0;
+    if ((rowCount ?? 0) < batch) return removed;
+  }
 }

@@ -2,6 +2,7 @@ import { validate } from '@readme/openapi-parser';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { restLimiter } from '../../server/rest/rate-limit.js';
+import { idempotencyCleanupProcessor } from '../../worker/processors/maintenance.js';
 import { createTestEnv, type TestEnv } from '../support/env.js';
 import { clientFor, startTestServer, type TestServer } from '../support/server.js';
 import { seedTenants, type Tenants } from '../support/tenants.js';
@@ -78,6 +79,19 @@ describe('REST API', () => {
     expect(bad.status).toBeGreaterThanOrEqual(400);
     expect(bad.status).toBeLessThan(500);
     expect((await rest(server, 'POST', '/api/v1/alerts', { key: rw.key, body: alertBody('Fixed later'), headers: { 'idempotency-key': 'fix-1' } })).status).toBe(201);
+  });
+
+  it('the hourly idempotency-cleanup job deletes answers older than a day and keeps the rest; the key then starts a new request', async () => {
+    const headers = { 'idempotency-key': 'old-order-1' };
+    const first = await rest(server, 'POST', '/api/v1/alerts', { key: rw.key, body: alertBody('Old order'), headers });
+    await rest(server, 'POST', '/api/v1/alerts', { key: rw.key, body: alertBody('Fresh order'), headers: { 'idempotency-key': 'fresh-order-1' } });
+    await env.deps.db.execute(sql`UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE key = 'old-order-1'`);
+    const keys = async () => (await env.deps.db.execute<{ key: string }>(sql`SELECT key FROM idempotency_keys WHERE key IN ('old-order-1', 'fresh-order-1') ORDER BY key`)).rows.map((r) => r.key);
+    expect(await idempotencyCleanupProcessor.run(env.deps, {}, env.deps.log)).toMatchObject({ removed: expect.any(Number) });
+    expect(await keys()).toEqual(['fresh-order-1']);
+    const again = await rest(server, 'POST', '/api/v1/alerts', { key: rw.key, body: alertBody('Old order'), headers });
+    expect(again.status).toBe(201);
+    expect(again.body.id).not.toBe(first.body.id);
   });
 
   it("another hospital's key gets 404 on every route for General's alert, and changes nothing", async () => {

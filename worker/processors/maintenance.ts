@@ -4,6 +4,7 @@ import { recordAnchors } from '../../server/audit/anchor.js';
 import { forgetStaleFailures } from '../../server/auth/lockout.js';
 import { auditExports, hospitals } from '../../server/db/schema.js';
 import { maintenancePayload } from '../../server/jobs/queues.js';
+import { forgetOldIdempotencyKeys } from '../../server/rest/idempotency.js';
 import type { Processor } from '../registry.js';
 
 /**
@@ -52,6 +53,18 @@ export const loginFailureCleanupProcessor: Processor<typeof maintenancePayload> 
   async run(deps, _p, log) {
     const removed = await forgetStaleFailures(deps.db);
     if (removed) log.info({ removed }, 'stale sign-in failure counts forgotten');
+    return { removed };
+  },
+};
+
+/** Forgets REST Idempotency-Key answers older than a day (a retry that late is a new request). */
+export const idempotencyCleanupProcessor: Processor<typeof maintenancePayload> = {
+  queue: 'maintenance',
+  name: 'idempotency-cleanup',
+  schema: maintenancePayload,
+  async run(deps, _p, log) {
+    const removed = await forgetOldIdempotencyKeys(deps.db);
+    if (removed) log.info({ removed }, 'old Idempotency-Key answers forgotten');
     return { removed };
   },
 };
