@@ -11,7 +11,7 @@ import { readCommunicationRequest } from './inbound.js';
 import { FhirError, fhirError, invalid, outcome, toFhirError } from './outcome.js';
 import { searchset, toCommunicationRequest, toCommunications } from './resources.js';
 import { alertOf, deliveryOf, raiseFromRequest } from './service.js';
-import { assertValidOutbound, structureErrors } from './validate.js';
+import { assertValidOutbound, definitionsIndexed, definitionsReady, structureErrors } from './validate.js';
 
 const MAX_BODY_BYTES = 1_000_000;
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';
@@ -105,13 +105,14 @@ async function route(deps: AppDeps, req: IncomingMessage, res: ServerResponse, u
 export async function handleFhir(deps: AppDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const log = deps.log.child({ component: 'fhir' });
   try {
+    await definitionsReady();
     await route(deps, req, res, new URL(req.url ?? '/', 'http://clarion.invalid'));
   } catch (err) {
     const e = err instanceof FhirError || !(err instanceof URIError) ? toFhirError(err) : invalid('The URL is not valid');
     if (e.status >= 500) log.error({ err, method: req.method, path: (req.url ?? '').split('?')[0] }, 'FHIR request failed');
     const body = outcome(e.issues);
     try {
-      const broken = structureErrors(body);
+      const broken = definitionsIndexed() ? structureErrors(body) : [];
       if (broken.length) log.error({ issues: broken }, 'FHIR: an OperationOutcome of ours is not valid R4');
     } catch (checkErr) {
       log.error({ err: checkErr }, 'FHIR: could not check an OperationOutcome');

