@@ -14,6 +14,7 @@ import { Reach } from '../people/Reach.js';
 import { client, errorCode } from '../lib/api.js';
 import { session, useSession } from '../lib/session.js';
 import { setupLink } from '../lib/setupToken.js';
+import { Suppressions } from '../suppressions/Suppressions.js';
 import { type Screen, screensFor, useRoute } from './routes.js';
 import { Shell } from './Shell.js';
 
@@ -56,6 +57,7 @@ export function App() {
       {screen === 'console' ? <Console user={user} /> : null}
       {screen === 'escalations' ? <Escalations /> : null}
       {screen === 'reach' ? <Reach /> : null}
+      {screen === 'suppressions' ? <Suppressions user={user} /> : null}
       {screen === 'incident' ? (
         <Suspense fallback={<p className="loading">Loading…</p>}>
           <IncidentRecord alertId={decodeURIComponent(route.sub)} />

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { SessionUser } from '../lib/session.js';
 
-export type Screen = 'board' | 'mine' | 'assignments' | 'oncall' | 'console' | 'escalations' | 'admin' | 'reach' | 'incident';
+export type Screen = 'board' | 'mine' | 'assignments' | 'oncall' | 'console' | 'escalations' | 'admin' | 'reach' | 'incident' | 'suppressions';
 
 export const screenLabel: Record<Screen, string> = {
   board: 'Board',
@@ -12,6 +12,7 @@ export const screenLabel: Record<Screen, string> = {
   escalations: 'Escalations',
   admin: 'Admin',
   reach: 'Reach me',
+  suppressions: 'Suppressions',
   incident: 'Incident record', // reached from an alert's timeline (#/incident/<id>), not from the nav
 };
 
@@ -20,8 +21,8 @@ export const screensFor: Record<SessionUser['role'], Screen[]> = {
   nurse: ['board', 'mine', 'assignments', 'oncall', 'reach'],
   doctor: ['board', 'mine', 'oncall', 'reach'],
   operator: ['console', 'board', 'oncall'],
-  head_doctor: ['board', 'mine', 'escalations', 'assignments', 'oncall', 'reach'],
-  admin: ['admin', 'board', 'mine', 'console', 'escalations', 'assignments', 'oncall', 'reach'],
+  head_doctor: ['board', 'mine', 'escalations', 'assignments', 'oncall', 'suppressions', 'reach'],
+  admin: ['admin', 'board', 'mine', 'console', 'escalations', 'assignments', 'oncall', 'suppressions', 'reach'],
 };
 
 function parse(): { screen: string; sub: string } {

@@ -2,6 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { type ReactNode, useEffect } from 'react';
 import { useModal } from '../lib/useModal.js';
 import type { AlertEvent } from '../../../server/alerts/schemas.js';
+import { respondersLine } from '../components/CodeBanner.js';
 import { PriorityBadge } from '../components/Priority.js';
 import { errorMessage, useTRPC } from '../lib/api.js';
 import type { Alert } from '../lib/alertStore.js';
@@ -38,6 +39,14 @@ function line(e: AlertEvent): string {
       return 'Back on the board — acknowledgement timed out';
     case 'repeated':
       return `Raised again (Repeated ×${String(d.repeatCount ?? e.alert.repeatCount)})`;
+    case 'shelved':
+      return `Shelved for ${String(d.minutes ?? '?')} min: “${reason}”`;
+    case 'unshelved':
+      return d.reason === 'expired' ? 'Back from the shelf (its time ran out)' : 'Unshelved by hand';
+    case 'suppressed':
+      return `Kept quiet${reason ? ` (${reason})` : ''}: nobody paged, no sound`;
+    case 'responding':
+      return `Responding: ${e.alert.responders.find((r) => r.userId === d.userId)?.name ?? 'someone'}`;
     case 'updated':
       return `Changed (now ${e.alert.priority.toUpperCase()}${e.alert.roomNumber ? `, room ${e.alert.roomNumber}` : ''})`;
     default:
@@ -63,7 +72,7 @@ export function AlertDetail({ alert, now, onClose, actions }: DetailProps) {
   const trpc = useTRPC();
   // While a message to a paged person is on its way, its delivery comes from the provider, not as an
   // alert event: look again every few seconds so "SMS delivered" shows without reopening.
-  const open = alert.status === 'active' || alert.status === 'acknowledged';
+  const open = alert.status === 'active' || alert.status === 'acknowledged' || alert.status === 'shelved';
   const q = useQuery({
     ...trpc.alerts.getById.queryOptions({ alertId: alert.id }),
     staleTime: 0,
@@ -91,9 +100,19 @@ export function AlertDetail({ alert, now, onClose, actions }: DetailProps) {
       <dl className="detail-facts">
         <dt>Status</dt>
         <dd>
-          {alert.status === 'active' ? `Waiting for acknowledgement, ${age(alert.createdAt, now)}` : `Acknowledged by ${alert.acknowledgedByName ?? 'someone'}`}
+          {alert.status === 'active'
+            ? `Waiting for acknowledgement, ${age(alert.createdAt, now)}`
+            : alert.status === 'shelved'
+              ? `Shelved by ${alert.shelvedByName ?? 'someone'} until ${when(alert.shelvedUntil, now)}: “${alert.shelveReason ?? ''}”`
+              : `Acknowledged by ${alert.acknowledgedByName ?? 'someone'}`}
           {late ? <strong className="detail-overdue"> — OVERDUE ({late})</strong> : null}
         </dd>
+        {alert.code ? (
+          <>
+            <dt>Responding</dt>
+            <dd>{respondersLine(alert)}</dd>
+          </>
+        ) : null}
         <dt>Escalation</dt>
         <dd>
           Level {alert.escalationLevel}

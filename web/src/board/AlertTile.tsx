@@ -1,4 +1,5 @@
 import type { KeyboardEvent, MouseEvent } from 'react';
+import { respondersLine } from '../components/CodeBanner.js';
 import { PriorityBadge } from '../components/Priority.js';
 import type { Alert, AlertNote } from '../lib/alertStore.js';
 import { age, sourceLabel, when } from '../lib/format.js';
@@ -26,6 +27,9 @@ interface TileProps {
   onUndo?: (alert: Alert) => void;
   /** Opens the detail view (a tap on the tile, Enter, or its Details button). */
   onOpen?: (alert: Alert) => void;
+  /** A hospital code: "Responding" (I am on my way), offered until I have said so. */
+  onResponding?: (alert: Alert) => void;
+  userId?: string;
 }
 
 /**
@@ -34,7 +38,8 @@ interface TileProps {
  * and when the next one comes, the description, and one-tap actions.
  */
 export function AlertTile(props: TileProps) {
-  const { alert, now, canRespond, onAction, extraActions = [], canDecline = false, note, tileRef, pendingAck, ackError, onUndo, onOpen } = props;
+  const { alert, now, canRespond, onAction, extraActions = [], canDecline = false, note, tileRef, pendingAck, ackError, onUndo, onOpen, onResponding, userId } = props;
+  const mayRespondToCode = Boolean(alert.code && onResponding && canRespond && !alert.responders.some((r) => r.userId === userId));
   const where = [alert.roomNumber ? `Room ${alert.roomNumber}` : null, alert.departmentName].filter(Boolean).join(' · ');
   const waiting = alert.status === 'active';
   const late = overdue(alert, now);
@@ -84,6 +89,7 @@ export function AlertTile(props: TileProps) {
         {note?.reopened && waiting ? <p className="tile-flag">Needs attention — acknowledgement timed out</p> : null}
         <h2 className="tile-title">{alert.title}</h2>
         <p className="tile-where">{where}</p>
+        {alert.code ? <p className="tile-responders">{respondersLine(alert)}</p> : null}
         {note?.declined && waiting ? <p className="tile-declined">Declined: “{note.declined.reason}”</p> : null}
         {alert.description ? (
           <p className="tile-desc" title={alert.description}>
@@ -102,6 +108,10 @@ export function AlertTile(props: TileProps) {
           <p className="tile-ack">
             Acknowledged by {alert.acknowledgedByName ?? 'someone'}
             {alert.acknowledgedAt ? ` at ${when(alert.acknowledgedAt)}` : ''}
+          </p>
+        ) : alert.status === 'shelved' ? (
+          <p className="tile-ack">
+            Shelved by {alert.shelvedByName ?? 'someone'} until {when(alert.shelvedUntil, now)}
           </p>
         ) : (
           <p className="tile-ack tile-waiting">Waiting for acknowledgement</p>
@@ -123,12 +133,17 @@ export function AlertTile(props: TileProps) {
         </div>
       ) : canRespond || extraActions.length || onOpen ? (
         <div className="tile-actions">
+          {mayRespondToCode ? (
+            <button type="button" className="primary" onClick={() => onResponding?.(alert)}>
+              Responding
+            </button>
+          ) : null}
           {canRespond && waiting ? (
             <button type="button" className="primary" onClick={() => onAction('acknowledge', alert)}>
               Acknowledge
             </button>
           ) : null}
-          {canRespond && canDecline && waiting ? (
+          {canRespond && canDecline && waiting && !alert.code ? (
             <button type="button" className="tile-decline" onClick={() => onAction('decline', alert)}>
               Decline
             </button>

@@ -1,6 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { AlertEvent } from '../../../server/alerts/schemas.js';
+import { CodeBanner, respond } from '../components/CodeBanner.js';
 import { StaleBanner } from '../components/ConnectionStatus.js';
 import type { Alert } from '../lib/alertStore.js';
 import { useTRPC } from '../lib/api.js';
@@ -14,12 +15,15 @@ import { AlertTile } from './AlertTile.js';
 import { useAnnouncer } from './Announcer.js';
 import { BoardHeader } from './BoardHeader.js';
 import { MoreTile } from './MoreTile.js';
+import { QuietStrip } from './QuietStrip.js';
+import { ShelvedRow } from './ShelvedRow.js';
 import { ShortcutHelp, useShortcuts } from './Shortcuts.js';
 import { type AlertAction, useAlertAction } from './useAlertAction.js';
 import { useFit } from './useFit.js';
 import { usePrefs } from './usePrefs.js';
 import { useReAlert } from './useReAlert.js';
 import { useReceipts } from './useReceipts.js';
+import { unshelve as unshelveNow, useShelve } from './useShelve.js';
 import { useUndoableAck } from './useUndoableAck.js';
 import { boardOrder } from './urgency.js';
 
@@ -33,10 +37,16 @@ const PAGE_RETURN_MS = 30_000;
  * The sound of an event: a new critical or high alert chimes its priority's pattern (the rest arrive
  * silently, and are called again by useReAlert if they keep waiting); a repeat always chimes (someone is
  * calling again); an escalation or an alert back after an acknowledgement timeout has its own falling
- * pattern. Returns whether the event called for this alert.
+ * pattern; an alert back from the shelf calls as it did when new. A hospital code has its own chime
+ * (played on every board, muted or not: see codeChime). Returns whether the event called for this alert.
  */
 function chimeFor(event: AlertEvent): boolean {
   const p = event.alert.priority;
+  if (event.alert.code) return event.type === 'created';
+  if (event.type === 'unshelved') {
+    sound.play(p === 'critical' || p === 'high' ? p : 'reminder');
+    return true;
+  }
   if (event.type === 'created' || event.type === 'repeated') {
     if (p === 'critical' || p === 'high') sound.play(p);
     else if (event.type === 'repeated') sound.play('repeat');
@@ -60,23 +70,36 @@ export function Board({ user }: { user: SessionUser }) {
   const receipts = useReceipts(everyAlert);
   const announcer = useAnnouncer();
   const calledRef = useRef<(id: string) => void>(() => undefined);
+  const [quietRevision, bumpQuiet] = useState(0);
   const feed = useAlertFeed({
     onEvent: (e) => {
       receipts.onEvent(e);
+      if (e.type === 'suppressed') bumpQuiet((n) => n + 1);
+      // A code sounds on every board of the hospital, whatever department this one is filtered to.
+      if (e.type === 'created' && e.alert.code) {
+        sound.play('code');
+        announcer.announce(e.alert, 'Hospital code:');
+      }
       if (!passesRef.current(e.alert)) return;
       if (chimeFor(e)) calledRef.current(e.alert.id);
-      if (e.type === 'created') announcer.announce(e.alert);
+      if (e.type === 'created' && !e.alert.code) announcer.announce(e.alert);
       else if (e.type === 'reopened') announcer.announce(e.alert, 'Back on the board:');
+      else if (e.type === 'unshelved') announcer.announce(e.alert, 'Back from the shelf:');
     },
     onSnapshot: receipts.onSnapshot,
   });
   const conn = useConnection();
   const now = useNow();
   const action = useAlertAction();
+  const shelve = useShelve();
   // biome-ignore lint/correctness/useExhaustiveDependencies: revision is what changes when the store does
   const all = useMemo(() => feed.store.sortedByPriority(), [feed.revision]);
   const shown = useMemo(() => all.filter(passes), [all, passes]);
-  const ordered = useMemo(() => boardOrder(shown, now), [shown, now]);
+  // Shelved alerts have their own row under the tiles; open codes their banner on top (hospital-wide).
+  const onTiles = useMemo(() => shown.filter((a) => a.status !== 'shelved'), [shown]);
+  const shelved = useMemo(() => shown.filter((a) => a.status === 'shelved'), [shown]);
+  const codes = useMemo(() => all.filter((a) => a.code !== null), [all]);
+  const ordered = useMemo(() => boardOrder(onTiles, now), [onTiles, now]);
   const acks = useUndoableAck(all);
   const quiet = useMemo(() => new Set(acks.pending.keys()), [acks.pending]);
   calledRef.current = useReAlert(shown, quiet, conn.status === 'lost').called;
@@ -156,7 +179,9 @@ export function Board({ user }: { user: SessionUser }) {
   }, [all, wholeHospital, department, known.data]);
 
   const scope = wholeHospital ? (department ? (departments?.find((d) => d.code === department)?.name ?? department) : 'All departments') : (user.departmentName ?? 'Department');
-  const waiting = shown.filter((a) => a.status === 'active').length;
+  const waiting = onTiles.filter((a) => a.status === 'active').length;
+  const onResponding = (a: Alert) => void respond(a.id);
+  const selected = wholeHospital && department ? { code: department, name: scope } : null;
   const classes = ['board', `board-${prefs.theme}`];
   if (conn.status === 'lost') classes.push('stale');
   if (prefs.compact) classes.push('board-compact');
@@ -169,7 +194,7 @@ export function Board({ user }: { user: SessionUser }) {
         now={now}
         conn={conn}
         waiting={waiting}
-        acknowledged={shown.length - waiting}
+        acknowledged={onTiles.length - waiting}
         showing={paged ? `showing ${visible.length} of ${ordered.length}` : null}
         prefs={prefs}
         setPrefs={setPrefs}
@@ -177,6 +202,7 @@ export function Board({ user }: { user: SessionUser }) {
         onHelp={() => setHelp(true)}
         onFullscreen={fullscreen}
       />
+      <CodeBanner codes={codes} user={user} />
       <StaleBanner info={conn} />
       {feed.error ? (
         <p role="alert" className="error">
@@ -184,7 +210,7 @@ export function Board({ user }: { user: SessionUser }) {
         </p>
       ) : null}
       <section ref={setArea} className="tiles" aria-label="Open alerts" style={fit.wall ? { gridTemplateColumns: `repeat(${fit.columns}, minmax(0, 1fr))` } : undefined}>
-        {feed.loaded && shown.length === 0 ? <p className="all-clear">No open alerts</p> : null}
+        {feed.loaded && onTiles.length === 0 ? <p className="all-clear">{shelved.length ? `No alerts waiting (${shelved.length} shelved)` : 'No open alerts'}</p> : null}
         {visible.map((a) => (
           <AlertTile
             key={a.id}
@@ -199,6 +225,8 @@ export function Board({ user }: { user: SessionUser }) {
             ackError={acks.errors.get(a.id)}
             onUndo={(x) => acks.undo(x.id)}
             onOpen={(x) => setOpenId(x.id)}
+            onResponding={onResponding}
+            userId={user.id}
           />
         ))}
         {paged ? (
@@ -212,6 +240,8 @@ export function Board({ user }: { user: SessionUser }) {
           />
         ) : null}
       </section>
+      <ShelvedRow alerts={shelved} now={now} canShelve={canRespond} onOpen={(x) => setOpenId(x.id)} />
+      <QuietStrip revision={quietRevision} department={selected} />
       {opened ? (
         <AlertDetail
           alert={opened}
@@ -225,9 +255,24 @@ export function Board({ user }: { user: SessionUser }) {
                     Acknowledge
                   </button>
                 ) : null}
-                {canDecline && opened.status === 'active' ? (
+                {opened.code && !opened.responders.some((r) => r.userId === user.id) ? (
+                  <button type="button" className="primary" onClick={() => onResponding(opened)}>
+                    Responding
+                  </button>
+                ) : null}
+                {canDecline && opened.status === 'active' && !opened.code ? (
                   <button type="button" onClick={fromDetail(() => action.ask('decline', opened))}>
                     Decline
+                  </button>
+                ) : null}
+                {(opened.status === 'active' || opened.status === 'acknowledged') && !opened.code ? (
+                  <button type="button" onClick={fromDetail(() => shelve.ask(opened))}>
+                    Shelve
+                  </button>
+                ) : null}
+                {opened.status === 'shelved' ? (
+                  <button type="button" onClick={fromDetail(() => void unshelveNow(opened.id))}>
+                    Unshelve
                   </button>
                 ) : null}
                 <button type="button" onClick={fromDetail(() => action.ask('resolve', opened))}>
@@ -240,6 +285,7 @@ export function Board({ user }: { user: SessionUser }) {
       ) : null}
       {help ? <ShortcutHelp onClose={() => setHelp(false)} /> : null}
       {action.dialog}
+      {shelve.dialog}
       {announcer.regions}
     </main>
   );

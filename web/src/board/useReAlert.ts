@@ -16,13 +16,14 @@ const TICK_MS = 250;
 /**
  * Keeps calling for every waiting alert (active, and not in its undo window) at its priority's
  * interval, counted from the last time that alert chimed. Several due together make one chime, of the
- * most urgent priority. Also sounds the lost-connection chime when the link is lost, and every minute
+ * most urgent priority. A hospital code calls with its own chime (which a snooze does not silence) until
+ * someone presses Responding or acknowledges it; a shelved alert never calls. Also sounds the lost-connection chime when the link is lost, and every minute
  * while it stays lost.
  */
 export function useReAlert(alerts: Alert[], quiet: ReadonlySet<string>, connectionLost: boolean) {
   const lastCalled = useRef(new Map<string, number>());
   const waitingRef = useRef<Alert[]>([]);
-  waitingRef.current = alerts.filter((a) => a.status === 'active' && !quiet.has(a.id));
+  waitingRef.current = alerts.filter((a) => a.status === 'active' && !quiet.has(a.id) && !(a.code && a.responders.length > 0));
   const lostRef = useRef<number | null>(null);
 
   useEffect(() => {
@@ -56,7 +57,7 @@ export function useReAlert(alerts: Alert[], quiet: ReadonlySet<string>, connecti
         if (!due || RE_ALERT_MS[a.priority]! < RE_ALERT_MS[due.priority]!) due = a;
       }
       if (due) {
-        sound.play(RE_ALERT_CHIME[due.priority], true);
+        sound.play(waiting.some((a) => a.code && dueIds.includes(a.id)) ? 'code' : RE_ALERT_CHIME[due.priority], true);
         for (const id of dueIds) calls.set(id, now);
       }
       if (lostRef.current !== null && now - lostRef.current >= CONNECTION_REMINDER_MS) {

@@ -1,10 +1,15 @@
+import { useMemo } from 'react';
 import { useRoute } from '../app/routes.js';
+import { CodeBanner } from '../components/CodeBanner.js';
 import { ConnectionStatus, StaleBanner } from '../components/ConnectionStatus.js';
+import { OPEN_STATUSES } from '../lib/alertStore.js';
 import type { SessionUser } from '../lib/session.js';
+import { sound } from '../lib/sound.js';
 import { useAlertFeed } from '../lib/useAlertFeed.js';
 import { useConnection } from '../lib/useConnection.js';
 import { useNow } from '../lib/useNow.js';
 import { AlertHistory } from './AlertHistory.js';
+import { CallCodeForm } from './CallCodeForm.js';
 import { RaiseAlertForm } from './RaiseAlertForm.js';
 import { RecentAlerts } from './RecentAlerts.js';
 import { ScreensOnline } from './ScreensOnline.js';
@@ -12,7 +17,10 @@ import { usePresence } from './usePresence.js';
 
 /** The operator console: raise alerts fast, and watch what happens to them. */
 export function Console({ user }: { user: SessionUser }) {
-  const feed = useAlertFeed({ keepClosed: true });
+  // A code sounds here too (when sound was enabled on this screen): it overrides mute everywhere.
+  const feed = useAlertFeed({ keepClosed: true, onEvent: (e) => e.type === 'created' && e.alert.code && sound.play('code') });
+  // biome-ignore lint/correctness/useExhaustiveDependencies: revision is what changes when the store does
+  const codes = useMemo(() => feed.store.sortedByNewest().filter((a) => a.code && OPEN_STATUSES.has(a.status)), [feed.revision]);
   const conn = useConnection();
   const now = useNow();
   const presence = usePresence();
@@ -24,6 +32,7 @@ export function Console({ user }: { user: SessionUser }) {
         <h1>Operator console</h1>
         <ConnectionStatus info={conn} />
       </header>
+      <CodeBanner codes={codes} user={user} />
       <StaleBanner info={conn} />
       <nav className="console-tabs" aria-label="Console views">
         <a href="#/console" aria-current={history ? undefined : 'page'}>
@@ -38,6 +47,7 @@ export function Console({ user }: { user: SessionUser }) {
         <div className="console-side">
           <ScreensOnline departments={presence.departments} known={presence.known} />
           <RaiseAlertForm screensOf={presence.screensOf} checkScreens={presence.checkScreens} />
+          <CallCodeForm />
         </div>
         <RecentAlerts feed={feed} user={user} now={now} />
       </div>

@@ -1,5 +1,6 @@
 import { useMemo, useState } from 'react';
 import { useAlertAction } from '../board/useAlertAction.js';
+import { respondersLine } from '../components/CodeBanner.js';
 import { PriorityBadge } from '../components/Priority.js';
 import { OPEN_STATUSES } from '../lib/alertStore.js';
 import { age, sourceLabel, statusLabel, typeLabel, when } from '../lib/format.js';
@@ -52,6 +53,12 @@ export function RecentAlerts({ feed, user, now }: { feed: Feed; user: SessionUse
                   <div className="muted">
                     by {a.acknowledgedByName}
                     {a.acknowledgedAt ? ` at ${when(a.acknowledgedAt, now)}` : ''}
+                  </div>
+                ) : null}
+                {a.code ? <div className="responders">{respondersLine(a)}</div> : null}
+                {a.status === 'shelved' ? (
+                  <div className="muted">
+                    by {a.shelvedByName ?? 'someone'} until {when(a.shelvedUntil, now)}: “{a.shelveReason}”
                   </div>
                 ) : null}
                 {a.status === 'resolved' && a.resolvedByName ? (

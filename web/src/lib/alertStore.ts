@@ -10,7 +10,8 @@ export interface AlertNote {
   declined?: { reason: string; at: string };
 }
 
-export const OPEN_STATUSES: ReadonlySet<string> = new Set(['active', 'acknowledged']);
+/** Shelved is open: it is still someone's, just "not now" (its own row on the board, no sound). */
+export const OPEN_STATUSES: ReadonlySet<string> = new Set(['active', 'acknowledged', 'shelved']);
 const PRIORITY_RANK: Record<string, number> = { critical: 0, high: 1, medium: 2, low: 3 };
 
 /**

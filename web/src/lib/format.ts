@@ -62,7 +62,24 @@ export const roleLabel: Record<string, string> = {
 };
 
 /** Words for the enums, capitalised the same way on every screen ("Code blue", "Critical", "Waiting"). */
-export const statusLabel: Record<string, string> = { active: 'Waiting', acknowledged: 'Acknowledged', resolved: 'Resolved', cancelled: 'Cancelled' };
+export const statusLabel: Record<string, string> = {
+  active: 'Waiting',
+  acknowledged: 'Acknowledged',
+  resolved: 'Resolved',
+  cancelled: 'Cancelled',
+  shelved: 'Shelved',
+  suppressed: 'Kept quiet',
+};
+/** A hospital code as the banner and the console say it. */
+export const codeLabel: Record<string, string> = { blue: 'Code Blue', rapid_response: 'Rapid Response', fire: 'Fire', lockdown: 'Lockdown', missing_person: 'Missing person' };
+/** "12:34" (or "1:02:03"): a countdown readable from across the room. */
+export function countdown(ms: number): string {
+  const s = Math.max(0, Math.ceil(ms / 1000));
+  const h = Math.floor(s / 3600);
+  const mm = String(Math.floor((s % 3600) / 60));
+  const ss = String(s % 60).padStart(2, '0');
+  return h ? `${h}:${mm.padStart(2, '0')}:${ss}` : `${mm}:${ss}`;
+}
 export const priorityLabel: Record<string, string> = { critical: 'Critical', high: 'High', medium: 'Medium', low: 'Low' };
 /** An alert type ("code_blue", "fall") as a label: sentence case, underscores as spaces. */
 export function typeLabel(type: string | null | undefined): string {

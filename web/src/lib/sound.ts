@@ -3,9 +3,10 @@ import { useSyncExternalStore } from 'react';
 /**
  * critical / high: a new (or re-alerting) alert of that priority; escalation: an alert went up a level
  * or came back after an acknowledgement timeout; repeat: a medium or low alert raised again; reminder:
- * a medium alert still waiting; connection: the board lost its link (it can no longer hear new alerts).
+ * a medium alert still waiting; connection: the board lost its link (it can no longer hear new alerts);
+ * code: a hospital code (Code Blue, Fire…) was called, on every board of the hospital.
  */
-export type Chime = 'critical' | 'high' | 'escalation' | 'repeat' | 'reminder' | 'connection';
+export type Chime = 'critical' | 'high' | 'escalation' | 'repeat' | 'reminder' | 'connection' | 'code';
 
 interface SoundState {
   /** The browser allows audio only after a user gesture: false until "Enable sound" is pressed. */
@@ -19,11 +20,8 @@ interface SoundState {
 export const SNOOZE_MS = 5 * 60_000;
 const MUTE_KEY = 'clarion.mutedUntil';
 
-/**
- * Chimes that play even while muted. Empty for now: the codes issue (cardiac arrest "code blue" and the
- * like) adds its chime here, so a snooze can never silence a code.
- */
-const NEVER_MUTED: ReadonlySet<Chime> = new Set<Chime>();
+/** Chimes that play even while muted: a snooze can never silence a hospital code. */
+const NEVER_MUTED: ReadonlySet<Chime> = new Set<Chime>(['code']);
 
 let ctx: AudioContext | null = null;
 let expiry: ReturnType<typeof setTimeout> | undefined;
@@ -78,6 +76,11 @@ const patterns: Record<Chime, Note[]> = {
     { freq: 330, at: 0, dur: 0.35, type: 'sawtooth' },
     { freq: 220, at: 0.4, dur: 0.6, type: 'sawtooth' },
   ],
+  // A code: a two-tone siren, high–low four times, longer and louder in character than any alert.
+  code: [0, 1, 2, 3].flatMap((i) => [
+    { freq: 1047, at: i * 0.5, dur: 0.22, type: 'square' as const },
+    { freq: 698, at: i * 0.5 + 0.25, dur: 0.22, type: 'square' as const },
+  ]),
 };
 
 // Counted on the document (data-chimes, data-last-chime) and kept as a short log on window, so a

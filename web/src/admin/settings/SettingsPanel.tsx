@@ -5,6 +5,7 @@ import { Field } from '../../components/Field.js';
 import { errorMessage, serverFieldErrors, useTRPC } from '../../lib/api.js';
 import { priorityLabel, roleLabel } from '../../lib/format.js';
 import { type FieldErrors, issuesToFields } from '../../lib/validate.js';
+import { AlarmSection, alarmSettings, type CodeTeamsDraft, type ShelveDraft } from './AlarmSection.js';
 import { type Detail, NotificationsSection } from './NotificationsSection.js';
 import { type DefaultsDraft, draftToRules, type RulesDraft, rulesToDraft } from './RoleDefaults.js';
 import { type Chain, fitChain, TargetsEditor } from './TargetsEditor.js';
@@ -26,6 +27,8 @@ interface Draft {
   timezone: string;
   notificationDetail: Detail;
   notificationDefaults: DefaultsDraft;
+  shelve: ShelveDraft;
+  codeTeams: CodeTeamsDraft;
 }
 
 const num = (v: string) => (v.trim() === '' ? Number.NaN : Number(v));
@@ -42,6 +45,8 @@ function toDraft(s: HospitalSettings): Draft {
     timezone: s.timezone ?? '',
     notificationDetail: s.notificationDetail,
     notificationDefaults: Object.fromEntries(Object.entries(s.notificationDefaults ?? {}).map(([role, rules]) => [role, rulesToDraft(rules)])),
+    shelve: Object.fromEntries(PRIORITIES.map((p) => [p, String(s.maxShelveMinutes[p])])) as ShelveDraft,
+    codeTeams: { ...(s.codeTeams ?? {}) },
   };
 }
 
@@ -59,6 +64,7 @@ function fromDraft(d: Draft): unknown {
     dedupWindowSeconds: num(d.dedupWindowSeconds),
     noScreenAlertAfterSeconds: num(d.noScreenAlertAfterSeconds),
     notificationDetail: d.notificationDetail,
+    ...alarmSettings(d.shelve, d.codeTeams),
     ...(Object.keys(d.notificationDefaults).length
       ? { notificationDefaults: Object.fromEntries(Object.entries(d.notificationDefaults).map(([role, rules]) => [role, draftToRules(rules as RulesDraft)])) }
       : {}),
@@ -124,7 +130,7 @@ export function SettingsPanel() {
       }),
     ) as Record<Priority, { levelTimeoutsSeconds: number[]; ackTimeoutSeconds: number | null; targets: Chain | null }>;
     // notificationDefaults replaces the whole map; null: every role back to Clarion's built-in steps.
-    save.mutate({ ...parsed.data, escalation, timezone: parsed.data.timezone ?? null, notificationDefaults: parsed.data.notificationDefaults ?? null });
+    save.mutate({ ...parsed.data, escalation, timezone: parsed.data.timezone ?? null, notificationDefaults: parsed.data.notificationDefaults ?? null, codeTeams: parsed.data.codeTeams ?? null });
   };
   const errorCount = Object.keys(errors).length;
   const hint = (path: string) => warnings[path];
@@ -188,6 +194,15 @@ export function SettingsPanel() {
         defaults={draft.notificationDefaults}
         onDefaults={(notificationDefaults) => change({ ...draft, notificationDefaults })}
         errors={errors}
+      />
+      <AlarmSection
+        shelve={draft.shelve}
+        onShelve={(shelve) => change({ ...draft, shelve })}
+        codeTeams={draft.codeTeams}
+        onCodeTeams={(codeTeams) => change({ ...draft, codeTeams })}
+        errors={errors}
+        schedules={schedules.data ?? []}
+        users={people.data ?? []}
       />
       <fieldset className="card">
         <legend>Two-factor authentication required for</legend>

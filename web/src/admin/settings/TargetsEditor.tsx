@@ -45,25 +45,28 @@ interface Props {
   errors: FieldErrors;
   schedules: Choice[];
   users: Choice[];
+  /** One list, not a chain of levels (a code team: settings.codeTeams.<code>); errors keyed `${base}.<target>`. */
+  single?: { label: string; base: string; noneLabel: string };
 }
 
 /**
  * Who each escalation level of one priority pages, or "Page nobody (screens only)" — the behaviour
  * before pages existed. Errors sit on the target (the server's keys: escalation.high.targets.1.0).
  */
-export function TargetsEditor({ priority, levels, chain, onChange, errors, schedules, users }: Props) {
-  const p = priorityLabel[priority];
-  const base = `escalation.${priority}.targets`;
+export function TargetsEditor({ priority, levels, chain, onChange, errors, schedules, users, single }: Props) {
+  const p = single?.label ?? priorityLabel[priority];
+  const base = single?.base ?? `escalation.${priority}.targets`;
+  const levelKey = (i: number) => (single ? base : `${base}.${i}`);
   const list = chain ? fitChain(chain, levels) : null;
   const setLevel = (i: number, targets: EscalationTarget[]) => list && onChange(list.map((l, j) => (j === i ? targets : l)));
   const errorOf = (key: string) => errors[key] ?? errors[`${key}.scheduleId`] ?? errors[`${key}.userId`] ?? errors[`${key}.role`];
 
   return (
     <fieldset className="targets">
-      <legend>{p}: who is paged</legend>
+      <legend>{single ? p : `${p}: who is paged`}</legend>
       <label className="check">
         <input type="checkbox" checked={!list} onChange={(e) => onChange(e.target.checked ? null : fitChain([], levels))} />
-        Page nobody (screens only)
+        {single?.noneLabel ?? 'Page nobody (screens only)'}
       </label>
       {errors[base] ? (
         <p className="field-message" role="alert">
@@ -74,18 +77,18 @@ export function TargetsEditor({ priority, levels, chain, onChange, errors, sched
         // biome-ignore lint/suspicious/noArrayIndexKey: a level is its position
         <fieldset key={i} className="target-level">
           <legend>
-            {p} level {i}
-            {i === 0 ? ' (when raised)' : ''}
+            {single ? `${p}: paged at once` : `${p} level ${i}`}
+            {i === 0 && !single ? ' (when raised)' : ''}
           </legend>
-          {errors[`${base}.${i}`] ? (
+          {errors[levelKey(i)] && !single ? (
             <p className="field-message" role="alert">
-              {errors[`${base}.${i}`]}
+              {errors[levelKey(i)]}
             </p>
           ) : null}
           {targets.map((t, k) => {
-            const key = `${base}.${i}.${k}`;
+            const key = `${levelKey(i)}.${k}`;
             const set = (next: EscalationTarget) => setLevel(i, targets.map((x, j) => (j === k ? next : x)));
-            const n = `${p} level ${i} target ${k + 1}`;
+            const n = single ? `${p} target ${k + 1}` : `${p} level ${i} target ${k + 1}`;
             // A refused reference (a person deactivated meanwhile, a schedule gone) is the picker's fault, not the kind's.
             const error = errorOf(key);
             const picked = t.kind === 'schedule' || t.kind === 'role' || t.kind === 'user';
@@ -151,7 +154,7 @@ export function TargetsEditor({ priority, levels, chain, onChange, errors, sched
             );
           })}
           <button type="button" onClick={() => setLevel(i, [...targets, { kind: 'assigned' }])} disabled={targets.length >= 10}>
-            Add target to level {i}
+            {single ? `Add target to ${p}` : `Add target to level ${i}`}
           </button>
         </fieldset>
       ))}
