@@ -49,16 +49,16 @@ export function shiftsOf(starts: readonly string[]): Shift[] {
   });
 }
 
-/** The shift a timestamp column falls in, by its local minute of the day. Before the first start: the last shift (it began yesterday). */
+/**
+ * The shift a timestamp column falls in, by its local minute of the day: one zone conversion per row
+ * (this runs over every alert of a quarter). width_bucket counts the starts at or before that minute;
+ * before the first start it is 0, which wraps to the last shift (it began yesterday).
+ */
 function shiftExpr(col: SQL, tz: string, shifts: Shift[]): SQL {
-  const minute = sql`(extract(hour FROM (${col} AT TIME ZONE ${tz}))::int * 60 + extract(minute FROM (${col} AT TIME ZONE ${tz}))::int)`;
-  const last = shifts.length - 1;
-  if (last === 0) return sql`0`;
-  const whens = shifts
-    .slice()
-    .reverse()
-    .map((s) => sql`WHEN ${minute} >= ${s.startMinute}::int THEN ${s.index}::int`);
-  return sql`(CASE ${sql.join(whens, sql` `)} ELSE ${last}::int END)`;
+  if (shifts.length === 1) return sql`0`;
+  const minute = sql`floor(extract(epoch FROM (${col} AT TIME ZONE ${tz})::time) / 60)::int`;
+  const starts = sql.raw(`ARRAY[${shifts.map((s) => s.startMinute).join(', ')}]::int[]`);
+  return sql`((width_bucket(${minute}, ${starts}) + ${shifts.length - 1}::int) % ${shifts.length}::int)`;
 }
 
 type Cell = Omit<AlarmFigures, 'escalationsByLevel'> & { escalationsByLevel: Map<number, number> };
