@@ -98,7 +98,7 @@ export function AlertTile(props: TileProps) {
         ) : null}
         <p className="tile-meta">
           {alert.repeatCount > 0 ? <span className="repeated">Repeated ×{alert.repeatCount}</span> : null}
-          <span className="tile-type">{alert.alertType}</span>
+          {alert.code ? null : <span className="tile-type">{alert.alertType}</span>}
           {sourceLabel(alert.source) ? <span className="tile-source">{sourceLabel(alert.source)}</span> : null}
           {alert.escalationLevel > 0 ? <span className="escalation">Escalation level {alert.escalationLevel}</span> : null}
           {next && !next.late ? <span className="tile-next">Next escalation in {next.text}</span> : null}

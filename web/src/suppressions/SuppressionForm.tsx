@@ -107,10 +107,10 @@ export function SuppressionForm({ defaultDepartment, onCreated }: { defaultDepar
         <Field label="Ends" error={errors.to || undefined}>
           {(p) => <input {...p} type="datetime-local" value={values.to} onChange={set('to')} />}
         </Field>
-        <Field label="Reason" hint="The board shows it, e.g. “Fire drill”, “Bed 4 out of service”" error={errors.reason || undefined}>
-          {(p) => <input {...p} value={values.reason} onChange={set('reason')} maxLength={500} />}
-        </Field>
       </div>
+      <Field label="Reason" hint="The board shows it, e.g. “Fire drill”, “Bed 4 out of service”" error={errors.reason || undefined}>
+        {(p) => <input {...p} value={values.reason} onChange={set('reason')} maxLength={500} />}
+      </Field>
       <button type="submit" className="primary" disabled={busy}>
         Set window
       </button>
