@@ -1,5 +1,6 @@
 import { createHash, createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
 import { type ChainRow, type JsonValue, rowHash } from '../audit/chain.js';
+import canonicalize from 'canonicalize';
 import type { IncidentAuditEntry, IncidentRecord } from './incident-schemas.js';
 
 /**
@@ -7,28 +8,11 @@ import type { IncidentAuditEntry, IncidentRecord } from './incident-schemas.js';
  * scripts/incident-verify.ts checks them). Nothing here touches the database.
  */
 
-/**
- * Canonical JSON per RFC 8785 (JCS) for the values a record holds: object keys sorted by UTF-16 code
- * units (what Array.prototype.sort does), no whitespace, strings and numbers as JSON.stringify writes
- * them (ECMAScript number serialisation, which JCS adopts). Stand-in for the `canonicalize` package
- * (RFC 8785's reference implementation), not installed yet; the two agree on every value a record
- * can hold (no lone surrogates, no non-finite numbers — refused below).
- */
+/** Canonical JSON per RFC 8785 (JCS), by the `canonicalize` package (RFC 8785's reference implementation). */
 export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value === 'boolean' || typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new Error('canonical JSON cannot hold a non-finite number');
-    return JSON.stringify(value);
-  }
-  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
-  if (typeof value === 'object') {
-    const o = value as Record<string, unknown>;
-    const keys = Object.keys(o)
-      .filter((k) => o[k] !== undefined)
-      .sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
-  }
-  throw new Error(`canonical JSON cannot hold a ${typeof value}`);
+  const text = canonicalize(value);
+  if (text === undefined) throw new Error('canonical JSON cannot hold this value');
+  return text;
 }
 
 export const sha256Hex = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
