@@ -31,18 +31,20 @@ export function staleJobIds(alert: Alert): string[] {
   const stampedNow = alert.acknowledgedAt !== null && alert.acknowledgedAt === alert.updatedAt;
   if (alert.status === 'active') {
     // From active (update, repeat, escalate, decline) or from acknowledged (reopen): not told apart.
-    return [esc(alert.escalationLevel), ...(alert.escalationLevel > 0 ? [esc(alert.escalationLevel - 1)] : []), ack, jobIds.unshelve(alert.id, previous)];
+    return [esc(alert.escalationLevel), ...(alert.escalationLevel > 0 ? [esc(alert.escalationLevel - 1)] : []), ack];
   }
   const wasAcknowledged = alert.acknowledgedAt !== null && !stampedNow;
   if (alert.status === 'acknowledged') {
     // A correction or repeat keeps ackDeadlineAt, so its timer exists only if there is a deadline.
-    return wasAcknowledged ? (alert.ackDeadlineAt ? [ack] : []) : [esc(alert.escalationLevel), jobIds.unshelve(alert.id, previous)];
+    return wasAcknowledged ? (alert.ackDeadlineAt ? [ack] : []) : [esc(alert.escalationLevel)];
   }
-  // Shelved from active or acknowledged (or repeated on the shelf): whichever timer that state had, and
-  // the shelf's own when a repeat moved the version on. The expiry timer stays: a shelved alert still expires.
+  // Shelved from active or acknowledged (not told apart: the shelf clears the acknowledgement), or
+  // repeated on the shelf (its older shelf timer). The expiry timer stays: a shelved alert still expires.
+  // A shelf timer left behind when an alert leaves the shelf is not removed: guarded on its version
+  // and deadline, it is a no-op when it fires.
   if (alert.status === 'shelved') return [esc(alert.escalationLevel), ack, jobIds.unshelve(alert.id, previous)];
   // Closed: the expiry timer (if it ever had one) goes too.
-  return [wasAcknowledged ? ack : esc(alert.escalationLevel), jobIds.unshelve(alert.id, previous), ...(alert.expiresAt ? [jobIds.expire(alert.id)] : [])];
+  return [wasAcknowledged ? ack : esc(alert.escalationLevel), ...(alert.expiresAt ? [jobIds.expire(alert.id)] : [])];
 }
 
 /**
