@@ -1,5 +1,5 @@
-import { useId, useRef, useState } from 'react';
 import type { SetupLink } from '../../../../server/accounts/schemas.js';
+import { CopyField } from '../../components/CopyField.js';
 import { dateTime } from '../../lib/format.js';
 
 /**
@@ -7,10 +7,6 @@ import { dateTime } from '../../lib/format.js';
  * shown here to copy and pass on when there is no mail server or the email could not be sent.
  */
 export function SetupLinkBox({ link, email }: { link: SetupLink; email: string }) {
-  const id = useId();
-  const input = useRef<HTMLInputElement>(null);
-  const [copied, setCopied] = useState<'yes' | 'select' | null>(null);
-
   if (!link.url) {
     return (
       <p role="status" className="ok">
@@ -18,32 +14,12 @@ export function SetupLinkBox({ link, email }: { link: SetupLink; email: string }
       </p>
     );
   }
-
-  const url = link.url;
-  const copy = async () => {
-    try {
-      await navigator.clipboard.writeText(url);
-      setCopied('yes');
-    } catch {
-      // No clipboard (an insecure origin, or permission refused): select it for Ctrl+C instead.
-      input.current?.select();
-      setCopied('select');
-    }
-  };
-
   return (
     <div className="setup-link-box">
-      <label htmlFor={id}>Setup link</label>
-      <div className="setup-link">
-        <input id={id} ref={input} className="setup-link-url" readOnly value={url} onFocus={(e) => e.target.select()} />
-        <button type="button" className="setup-link-copy" onClick={() => void copy()}>
-          Copy link
-        </button>
-      </div>
+      <CopyField label="Setup link" value={link.url} copyLabel="Copy link" copiedText="Link copied" what="link" />
       <p className="muted">
         Give this link to {email} only: whoever opens it chooses the password. It works once, until {dateTime(link.expiresAt)}, and replaces any earlier link.
       </p>
-      {copied ? <p role="status" className="ok">{copied === 'yes' ? 'Link copied' : 'Press Ctrl+C to copy the selected link'}</p> : null}
     </div>
   );
 }
