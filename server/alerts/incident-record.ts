@@ -74,10 +74,7 @@ function toEntry(r: AuditRow): IncidentAuditEntry {
   };
 }
 
-/**
- * The audit rows about one alert, in chain order. No row about an alert predates its raise, so the
- * (hospital_id, timestamp) index bounds the scan to the alert's lifetime.
- */
+/** The audit rows about one alert, in chain order (audit_alert_resource_idx, migration 0020); none predates its raise. */
 async function auditRowsOf(db: Tx, hospitalId: string, alertId: string, since: Date): Promise<IncidentAuditEntry[]> {
   const { rows } = await db.execute<AuditRow>(sql`SELECT ${auditColumns} FROM audit_logs
     WHERE hospital_id = ${hospitalId} AND timestamp >= ${new Date(since.getTime() - 60_000).toISOString()}

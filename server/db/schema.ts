@@ -346,6 +346,8 @@ export const auditLogs = pgTable(
     index('audit_action_idx').on(t.action),
     index('audit_retention_idx').on(t.retentionUntil),
     index('audit_hospital_page_idx').on(t.hospitalId, t.timestamp.desc(), t.id.desc()),
+    // One alert's audit rows (its incident record, alarm issue): without it, a scan of the hospital's rows since the raise.
+    index('audit_alert_resource_idx').on(t.resourceId).where(sql`${t.resource} = 'alert'`),
   ],
 );
 

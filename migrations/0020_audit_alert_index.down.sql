@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS "audit_alert_resource_idx";
