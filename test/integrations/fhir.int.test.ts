@@ -70,6 +70,10 @@ describe('FHIR (IHE mACM)', () => {
     expect((await alertRow(created.id))?.repeat_count).toBe(1);
     const { rows } = await env.deps.db.execute<{ user_id: string | null; user_agent: string }>(sql`SELECT user_id, user_agent FROM audit_logs WHERE resource_id = ${created.id} AND action = 'alert.created'`);
     expect(rows).toEqual([{ user_id: null, user_agent: 'api:FHIR EHR' }]);
+    // mACM's subject as a contained Patient is valid R4 and accepted (Clarion keeps no patient data from it).
+    const patient = { subject: { reference: '#pat' }, contained: [{ resourceType: 'Patient', id: 'pat', name: [{ family: 'Doe', given: ['Jane'] }] }] };
+    expect(responseOf(await create(keys.rw, r4Request({ text: 'Bed 14 apnoea', recipient: `Location/${er}`, more: patient }))).status).toBe(201);
+    expectOutcome(await refusal(create(keys.rw, r4Request({ text: 'Bad patient', recipient: `Location/${er}`, more: { contained: [{ resourceType: 'Patient', id: 'p', gender: 7 }] } }))), 400, 'structure');
   });
 
   it('R5 shape (intent, payload.contentCodeableConcept.text, informationProvider, R5 profile or only R5 fields) is accepted and answered in R4', async () => {
