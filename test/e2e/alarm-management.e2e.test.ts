@@ -221,6 +221,7 @@ describe('suppression windows', () => {
       await live(page).catch(() => undefined);
       await (account === 'head' ? page.getByRole('table', { name: 'Suppression windows' }) : page.getByRole('alert', { name: /Code Blue/ })).waitFor({ timeout: 5_000 });
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+      await screenshot(page, `alarm-${account}-390`, { fullPage: true });
       await scan(page, `${path} at 390 px`);
       await context.close();
     }

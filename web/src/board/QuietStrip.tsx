@@ -32,7 +32,14 @@ export function QuietStrip({ revision, department }: Props) {
   const trpc = useTRPC();
   const windows = useQuery({ ...trpc.suppressions.list.queryOptions({ endedWithinHours: 24 }), refetchInterval: POLL_MS });
   const from = new Date(Math.floor((Date.now() - DAY_MS) / 60_000) * 60_000).toISOString();
-  const quiet = useQuery({ ...trpc.alerts.list.queryOptions({ status: ['suppressed'], from, limit: 50 }), refetchInterval: POLL_MS, placeholderData: (prev) => prev });
+  // No window in the last day means nothing kept quiet in it: a ward without windows asks once, not twice.
+  const anyWindow = (windows.data?.suppressions.length ?? 0) > 0;
+  const quiet = useQuery({
+    ...trpc.alerts.list.queryOptions({ status: ['suppressed'], from, limit: 50 }),
+    enabled: anyWindow,
+    refetchInterval: POLL_MS,
+    placeholderData: (prev) => prev,
+  });
   const { refetch: again } = windows;
   const { refetch: againQuiet } = quiet;
   useEffect(() => {
@@ -42,7 +49,7 @@ export function QuietStrip({ revision, department }: Props) {
   }, [revision, again, againQuiet]);
 
   const shown = (windows.data?.suppressions ?? []).filter((s) => s.state !== 'over' && (!department || s.departmentName === department.name));
-  const alerts = (quiet.data?.alerts ?? []).filter((a) => !department || a.departmentCode === department.code);
+  const alerts = (anyWindow ? (quiet.data?.alerts ?? []) : []).filter((a) => !department || a.departmentCode === department.code);
   if (!shown.length && !alerts.length) return null;
   const reasonOf = new Map((windows.data?.suppressions ?? []).map((s) => [s.id, s.reason]));
   return (
