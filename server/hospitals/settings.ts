@@ -35,6 +35,8 @@ const levelPolicy = z.object({
 
 const shelveCap = z.number().int().min(1, 'At least 1 minute').max(1_440, 'At most 24 hours');
 const maxShelveMinutesSchema = z.object(Object.fromEntries(priorities.map((p) => [p, shelveCap])) as Record<(typeof priorities)[number], typeof shelveCap>);
+/** ISA-18.2 wants shelving bounded; the more urgent, the shorter. */
+const DEFAULT_MAX_SHELVE_MINUTES = { low: 480, medium: 240, high: 60, critical: 15 };
 const codeTeam = z.array(escalationTargetSchema).min(1, 'a code team needs at least one target').max(10);
 
 export const hospitalSettingsSchema = z.object({
@@ -50,7 +52,7 @@ export const hospitalSettingsSchema = z.object({
   /** How a person of a role is reached until they set their own rules; a role left out gets Clarion's built-in steps. */
   notificationDefaults: z.partialRecord(z.enum(roles), rulesSchema).optional(),
   /** The longest a person may shelve an alert of each priority, in minutes (alarm issue; ISA-18.2 caps shelving). */
-  maxShelveMinutes: maxShelveMinutesSchema,
+  maxShelveMinutes: maxShelveMinutesSchema.default(DEFAULT_MAX_SHELVE_MINUTES),
   /** Who a hospital code pages at once, per code (the people issue's targets); a code left out pages the head doctors. */
   codeTeams: z.partialRecord(z.enum(hospitalCodes), codeTeam).optional(),
 });
@@ -68,7 +70,7 @@ export const defaultHospitalSettings: HospitalSettings = {
   dedupWindowSeconds: 120,
   noScreenAlertAfterSeconds: 300,
   notificationDetail: 'minimal',
-  maxShelveMinutes: { low: 480, medium: 240, high: 60, critical: 15 },
+  maxShelveMinutes: DEFAULT_MAX_SHELVE_MINUTES,
 };
 
 /** Stored settings may predate a field: read them over the defaults, so old rows keep working. */

@@ -59,7 +59,7 @@ export function ApiKeys() {
   return (
     <section aria-labelledby="keys-title" className="integrations-part">
       <h2 id="keys-title">API keys</h2>
-      <p className="muted">A system that raises or reads alerts over the REST API (/api/v1, documented at /api/docs) sends one of these as <code>Authorization: Bearer …</code>.</p>
+      <p className="muted">A system that raises or reads alerts over the REST API (/api/v1, documented at /api/docs) or FHIR (/fhir, IHE mACM) sends one of these as <code>Authorization: Bearer …</code>.</p>
       {created ? <ShownOnce label="New API key" value={created} onDone={() => setCreated(null)} /> : null}
       <form className="card" onSubmit={submit} noValidate aria-label="New API key">
         <div className="grid2">
