@@ -1,7 +1,9 @@
+import { sql } from 'drizzle-orm';
 import type { Browser, Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { axeViolations, describeViolations } from '../support/axe.js';
 import { openScreen, type RestartableServer, screenshot, startWebApp } from '../support/browser.js';
+import type { TestEnv } from '../support/env.js';
 import { clientFor } from '../support/server.js';
 import type { Tenants } from '../support/tenants.js';
 
@@ -9,6 +11,7 @@ import type { Tenants } from '../support/tenants.js';
 // sounds on a muted board with its banner and responders, and a suppression window that keeps a
 // matching raise off the board (listed apart) until it is ended.
 let t: Tenants;
+let env: TestEnv;
 let server: RestartableServer;
 let browser: Browser;
 let board: Page;
@@ -31,7 +34,7 @@ async function scan(page: Page, what: string) {
 }
 
 beforeAll(async () => {
-  ({ t, server, browser } = await startWebApp());
+  ({ t, env, server, browser } = await startWebApp());
   const at = { url: server.url, wsUrl: `ws://127.0.0.1:${server.port}/trpc` };
   operator = clientFor(at, await t.token('general', 'operator'));
   board = (await openScreen(browser, server.url, { token: await t.token('general', 'nurse.icu'), width: 1920, height: 1080 })).page;
@@ -76,6 +79,15 @@ describe('shelving', () => {
     expect(server.alert.status).toBe('shelved');
     expect(server.alert.shelveReason).toBe('Patient repositioning, leads off');
     expect((await chimeLog(board)).length).toBe(before); // shelved: no sound
+    // Raised again while shelved: folded into it (counted on its row), still no sound.
+    await env.deps.db.execute(sql`UPDATE hospitals SET settings = jsonb_set(settings, '{dedupWindowSeconds}', '300'::jsonb)`);
+    const repeat = await operator.alerts.create.mutate({ title: 'Leads off bed 7', priority: 'high', alertType: 'equipment', departmentId: t.hospital.general.departments.ICU, roomNumber: '307' });
+    await env.deps.db.execute(sql`UPDATE hospitals SET settings = jsonb_set(settings, '{dedupWindowSeconds}', '0'::jsonb)`);
+    expect(repeat.deduplicated).toBe(true);
+    expect(repeat.status).toBe('shelved');
+    await row.getByText('Repeated ×1').waitFor({ timeout: 3_000 });
+    await board.waitForTimeout(300);
+    expect((await chimeLog(board)).length).toBe(before);
     await screenshot(board, 'board-shelved', { docs: true });
     await scan(board, 'board with a shelved row');
 
@@ -84,7 +96,7 @@ describe('shelving', () => {
     await shelvedRow(board).waitFor({ state: 'detached' });
     await expect.poll(async () => (await chimeLog(board)).slice(before).map((c) => c.chime)).toContain('high');
     const events = (await operator.alerts.getById.query({ alertId: a.id })).events.map((e) => e.type);
-    expect(events.slice(-2)).toEqual(['shelved', 'unshelved']);
+    expect(events.slice(-3)).toEqual(['shelved', 'repeated', 'unshelved']);
     await operator.alerts.cancel.mutate({ alertId: a.id }); // room on the wall for what follows
   });
 

@@ -43,6 +43,8 @@ const PAGE_RETURN_MS = 30_000;
 function chimeFor(event: AlertEvent): boolean {
   const p = event.alert.priority;
   if (event.alert.code) return event.type === 'created';
+  // A repeat folded into a shelved alert is counted on its row, not sounded: that is what shelving is for.
+  if (event.alert.status === 'shelved') return false;
   if (event.type === 'unshelved') {
     sound.play(p === 'critical' || p === 'high' ? p : 'reminder');
     return true;

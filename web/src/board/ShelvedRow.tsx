@@ -41,6 +41,7 @@ export function ShelvedRow({ alerts, now, canShelve, onOpen }: Props) {
               <span className="shelved-back">
                 Shelved — {left > 0 ? <>back in <span className="shelved-countdown">{countdown(left)}</span></> : 'back any moment'}
               </span>
+              {a.repeatCount > 0 ? <span className="repeated">Repeated ×{a.repeatCount}</span> : null}
               {a.shelveReason ? <span className="shelved-reason">“{a.shelveReason}”</span> : null}
               <span className="shelved-by">
                 by {a.shelvedByName ?? 'someone'}
