@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTestEnv, type TestEnv } from '../support/env.js';
+import { codeOf } from '../support/errors.js';
 import { clientFor, collectEvents, startTestServer, type TestServer } from '../support/server.js';
 import { seedTenants, type Tenants } from '../support/tenants.js';
 import { waitUntil } from '../support/worker.js';
@@ -15,14 +16,6 @@ type Client = ReturnType<typeof clientFor>;
 const as: Record<string, Client> = {};
 const HOUR = 3_600_000;
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'OK';
-  } catch (err) {
-    return (err as { data?: { code?: string } }).data?.code ?? String(err);
-  }
-}
 const counts = async () =>
   (
     await env.deps.db.execute<{ alerts: number; suppressions: number; responders: number }>(

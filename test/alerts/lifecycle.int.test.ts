@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTestEnv, type TestEnv } from '../support/env.js';
+import { codeOf } from '../support/errors.js';
 import { clientFor, startTestServer, type TestServer } from '../support/server.js';
 import { seedTenants, type Tenants } from '../support/tenants.js';
 
@@ -10,14 +11,6 @@ let t: Tenants;
 type Client = ReturnType<typeof clientFor>;
 const as: Record<string, Client> = {};
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'OK';
-  } catch (err) {
-    return (err as { data?: { code?: string } }).data?.code ?? String(err);
-  }
-}
 
 async function countRows(): Promise<{ alerts: number; events: number; audit: number }> {
   const { rows } = await env.deps.db.execute<{ alerts: number; events: number; audit: number }>(

@@ -7,6 +7,7 @@ import { jobIds } from '../../server/jobs/queues.js';
 import { repairMissedTimers } from '../../worker/processors/sweeper.js';
 import { unshelveProcessor } from '../../worker/processors/timers.js';
 import { createTestEnv, type TestEnv } from '../support/env.js';
+import { codeOf } from '../support/errors.js';
 import { clientFor, startTestServer, type TestServer } from '../support/server.js';
 import { seedTenants, type Tenants } from '../support/tenants.js';
 import { spawnWorker, waitUntil } from '../support/worker.js';
@@ -19,14 +20,6 @@ let t: Tenants;
 type Client = ReturnType<typeof clientFor>;
 const as: Record<string, Client> = {};
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'OK';
-  } catch (err) {
-    return (err as { data?: { code?: string } }).data?.code ?? String(err);
-  }
-}
 const counts = async () =>
   (
     await env.deps.db.execute<{ alerts: number; events: number; audit: number }>(

@@ -17,3 +17,13 @@ export async function trpcError(call: Promise<unknown>): Promise<TrpcErrorInfo> 
   }
   throw new Error('expected the call to fail');
 }
+
+/** 'OK' when the call succeeds, else its tRPC error code: for tables of calls that must be refused. */
+export async function codeOf(call: Promise<unknown>): Promise<string> {
+  try {
+    await call;
+    return 'OK';
+  } catch (err) {
+    return (err as { data?: { code?: string } }).data?.code ?? String(err);
+  }
+}
