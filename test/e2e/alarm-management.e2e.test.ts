@@ -3,6 +3,7 @@ import type { Browser, Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { axeViolations, describeViolations } from '../support/axe.js';
 import { openScreen, type RestartableServer, screenshot, startWebApp } from '../support/browser.js';
+import { unshelveWhenDue } from '../../server/alerts/shelving.js';
 import type { TestEnv } from '../support/env.js';
 import { clientFor } from '../support/server.js';
 import type { Tenants } from '../support/tenants.js';
@@ -98,6 +99,26 @@ describe('shelving', () => {
     const events = (await operator.alerts.getById.query({ alertId: a.id })).events.map((e) => e.type);
     expect(events.slice(-3)).toEqual(['shelved', 'repeated', 'unshelved']);
     await operator.alerts.cancel.mutate({ alertId: a.id }); // room on the wall for what follows
+  });
+
+  it("when the shelf's time runs out the alert is back on the board, calling, with the reason in its timeline", async () => {
+    const nurse = clientFor({ url: server.url, wsUrl: `ws://127.0.0.1:${server.port}/trpc` }, await t.token('general', 'nurse.icu'));
+    const a = await operator.alerts.create.mutate({ title: 'Bed exit 308', priority: 'medium', alertType: 'fall', departmentId: t.hospital.general.departments.ICU, roomNumber: '308' });
+    const shelvedAlert = await nurse.alerts.shelve.mutate({ alertId: a.id, minutes: 10, reason: 'Patient asleep, sensor faulty' });
+    await shelvedRow(board).getByText('Bed exit 308').waitFor({ timeout: 3_000 });
+    const before = (await chimeLog(board)).length;
+    // Its time is up (as 10 minutes later): the worker's timer job runs unshelveWhenDue, which is called here as the job would.
+    await env.deps.db.execute(sql`UPDATE alerts SET shelved_until = now() - interval '1 second' WHERE id = ${a.id}`);
+    expect(await unshelveWhenDue(env.deps, a.hospitalId, a.id, shelvedAlert.version)).not.toBeNull();
+    await tile(board, 'Bed exit 308').waitFor({ timeout: 3_000 });
+    await expect.poll(async () => (await chimeLog(board)).slice(before).map((c) => c.chime)).toContain('reminder');
+    await board.getByRole('log', { name: 'New alerts' }).getByText(/Back from the shelf:.*Bed exit 308/).waitFor();
+    await tile(board, 'Bed exit 308').getByRole('button', { name: /^Details of/ }).click();
+    const detail = board.getByRole('dialog', { name: 'Bed exit 308' });
+    await detail.getByText('Back from the shelf (its time ran out)').waitFor();
+    await detail.getByText('Shelved for 10 min: “Patient asleep, sensor faulty”').waitFor();
+    await detail.getByRole('button', { name: 'Close' }).click();
+    await operator.alerts.cancel.mutate({ alertId: a.id });
   });
 
   it('the board refuses to offer Shelve on nothing it cannot shelve, and the server refuses a length over the cap', async () => {
