@@ -176,6 +176,8 @@ describe('hospital codes', () => {
     await screenshot(board, 'code-banner', { docs: true });
     await scan(board, 'board with a code banner');
     await scan(consolePage, 'console with a code banner');
+    await consolePage.evaluate(() => window.scrollTo(0, 0));
+    await screenshot(consolePage, 'console-code');
   });
 });
 
@@ -282,6 +284,8 @@ describe('alarm settings', () => {
     expect(s.maxShelveMinutes).toEqual({ critical: 20, high: 60, medium: 240, low: 480 });
     expect(s.codeTeams).toEqual({ blue: [{ kind: 'role', role: 'nurse' }] });
     await scan(page, 'settings with alarm sections');
+    await page.getByRole('group', { name: 'Code teams' }).scrollIntoViewIfNeeded();
+    await screenshot(page, 'settings-alarm');
     await context.close();
 
     await board.reload();

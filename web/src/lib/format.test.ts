@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clock, dateTime, dayInputToIso, sourceLabel, typeLabel, when } from './format.js';
+import { clock, countdown, dateTime, dayInputToIso, sourceLabel, statusLabel, typeLabel, when } from './format.js';
 
 describe('one date format (issue 15 point 9)', () => {
   const now = new Date(2026, 11, 2, 15, 0, 0);
@@ -27,5 +27,18 @@ describe('one date format (issue 15 point 9)', () => {
     expect(sourceLabel('api:Nurse call')).toBe('From Nurse call (API)');
     expect(sourceLabel('hl7:ICU gateway')).toBe('From ICU gateway (HL7)');
     expect(sourceLabel('fhir')).toBe('From the EHR (FHIR)');
+  });
+});
+
+describe('the shelf countdown and the alarm-management statuses', () => {
+  it('counts down in minutes and seconds, with hours when longer, never below zero', () => {
+    expect(countdown(12 * 60_000 + 34_000)).toBe('12:34');
+    expect(countdown(59_001)).toBe('1:00'); // a part second still left shows as a whole one
+    expect(countdown(3 * 3_600_000 + 5 * 60_000 + 9_000)).toBe('3:05:09');
+    expect(countdown(-5_000)).toBe('0:00');
+  });
+  it('says shelved and suppressed in words', () => {
+    expect(statusLabel.shelved).toBe('Shelved');
+    expect(statusLabel.suppressed).toBe('Kept quiet');
   });
 });
