@@ -219,6 +219,8 @@ describe('suppression windows', () => {
     expect(await tile(board, 'Smoke alarm 305').count()).toBe(0);
     expect((await operator.alerts.getActive.query()).alerts.some((a) => a.id === kept.id)).toBe(false);
     expect((await operator.alerts.getById.query({ alertId: kept.id })).pages).toEqual([]);
+    // The console lists it with its own status, in words.
+    await consolePage.getByRole('row').filter({ hasText: 'Smoke alarm 305' }).getByText('Kept quiet', { exact: true }).waitFor({ timeout: 3_000 });
     await scan(board, 'board with the kept-quiet strip');
     await screenshot(board, 'board-kept-quiet');
 
