@@ -158,6 +158,10 @@ describe('hospital codes', () => {
     // Hospital-wide: the ER board shows it too.
     await erBoard.getByRole('alert', { name: 'Code Blue: Intensive Care room 312' }).waitFor({ timeout: 3_000 });
     await consolePage.getByRole('alert', { name: 'Code Blue: Intensive Care room 312' }).waitFor();
+    // And the head doctor's Escalations view, loaded after the call (from the snapshot).
+    const { context, page } = await openScreen(browser, server.url, { token: await t.token('general', 'head'), path: '/#/escalations' });
+    await page.getByRole('alert', { name: 'Code Blue: Intensive Care room 312' }).getByRole('button', { name: 'Responding' }).waitFor({ timeout: 5_000 });
+    await context.close();
   });
 
   it('a nurse presses Responding: the banner, the tile and the console show her and since when', async () => {

@@ -3,8 +3,10 @@ import type { AlertEvent } from '../../../server/alerts/schemas.js';
 import { AlertTile } from '../board/AlertTile.js';
 import { useAlertAction } from '../board/useAlertAction.js';
 import { useReceipts } from '../board/useReceipts.js';
+import { CodeBanner } from '../components/CodeBanner.js';
 import { ConnectionStatus, StaleBanner } from '../components/ConnectionStatus.js';
 import { SoundControls } from '../components/SoundControls.js';
+import { useSession } from '../lib/session.js';
 import { sound } from '../lib/sound.js';
 import { useAlertFeed } from '../lib/useAlertFeed.js';
 import { useConnection } from '../lib/useConnection.js';
@@ -15,6 +17,7 @@ const escalated = (a: { escalationLevel: number }) => a.escalationLevel >= 1;
 
 function chimeFor(event: AlertEvent) {
   if (event.type === 'escalated') sound.play('escalation');
+  else if (event.type === 'created' && event.alert.code) sound.play('code'); // a code overrides mute here too
 }
 
 /** The head doctor's view: every open alert of the hospital that has escalated (level ≥ 1), live. */
@@ -28,6 +31,7 @@ export function Escalations() {
     onSnapshot: receipts.onSnapshot,
   });
   const conn = useConnection();
+  const { user } = useSession();
   const now = useNow();
   const action = useAlertAction();
   // Highest level first, then priority order as on the board.
@@ -40,6 +44,8 @@ export function Escalations() {
         .sort((a, b) => b.escalationLevel - a.escalationLevel),
     [feed.revision],
   );
+  // biome-ignore lint/correctness/useExhaustiveDependencies: revision is what changes when the store does
+  const codes = useMemo(() => feed.store.sortedByPriority().filter((a) => a.code !== null), [feed.revision]);
   return (
     <main className={`board${conn.status === 'lost' ? ' stale' : ''}`}>
       <header className="board-head">
@@ -50,6 +56,7 @@ export function Escalations() {
         <ConnectionStatus info={conn} />
         <SoundControls />
       </header>
+      {user ? <CodeBanner codes={codes} user={user} /> : null}
       <StaleBanner info={conn} />
       <section className="tiles" aria-label="Escalated alerts">
         {feed.loaded && alerts.length === 0 ? <p className="all-clear">No escalated alerts</p> : null}
