@@ -57,16 +57,20 @@ export async function pageLevel(deps: AlertDeps, alertId: string, level: number)
   return outcome.gap ? 'coverage_gap' : 'paged';
 }
 
-/** A code's first level pages its code team (settings.codeTeams); every other level, and a code without a team, the priority's targets. */
+/**
+ * A code's first level pages its code team (settings.codeTeams); every other level, and a code without
+ * a team, the critical targets — and where the hospital has none, the head doctors: a code always pages.
+ */
 function alertTargets(settings: HospitalSettings, a: { priority: Alert['priority']; code: string | null }, level: number): EscalationTarget[] | null {
-  const team = a.code && level === 0 ? settings.codeTeams?.[a.code as HospitalCode] : undefined;
-  return team ?? levelTargets(settings, a.priority, level);
+  if (!a.code) return levelTargets(settings, a.priority, level);
+  const team = level === 0 ? settings.codeTeams?.[a.code as HospitalCode] : undefined;
+  return team ?? levelTargets(settings, a.priority, level) ?? [{ kind: 'role', role: 'head_doctor' }];
 }
 
 /** Whether this hospital's cached settings page anyone at all for this alert (else nothing to do). */
 async function mayPage(deps: AlertDeps, hospitalId: string, alert: Pick<Alert, 'priority' | 'code'>): Promise<boolean> {
   const { settings } = await hospitalSettings(deps.db, hospitalId);
-  return settings.escalation[alert.priority].targets !== undefined || (alert.code !== null && settings.codeTeams?.[alert.code] !== undefined);
+  return alert.code !== null || settings.escalation[alert.priority].targets !== undefined;
 }
 
 /**

@@ -17,7 +17,7 @@ export async function pageMissedLevels(deps: AlertDeps, graceSeconds: number): P
     FROM alerts a JOIN hospitals h ON h.id = a.hospital_id
     WHERE a.status = 'active'
       AND (h.settings->'escalation'->(a.priority::text) ? 'targets'
-        OR (a.code IS NOT NULL AND a.escalation_level = 0 AND coalesce(h.settings->'codeTeams' ? a.code, false)))
+        OR a.code IS NOT NULL)
       AND a.updated_at <= now() - make_interval(secs => ${graceSeconds})
       AND NOT EXISTS (SELECT 1 FROM alert_level_pagings p WHERE p.alert_id = a.id AND p.level = a.escalation_level)
     ORDER BY a.updated_at

@@ -140,6 +140,8 @@ describe('hospital codes', () => {
 
   it('Responding: once per person, on codes only, by people who answer alerts; the code shows who and since when', async () => {
     const code = await as['nurse.icu']!.alerts.raiseCode.mutate({ code: 'blue', departmentId: icu() });
+    // No Code Blue team and no critical targets here: a code still pages someone — the head doctors.
+    await waitUntil(async () => (await pagesOf(code.id)).includes(t.user('general', 'head').id), 10_000, 'the head doctors to be paged');
     const first = await as['nurse.er']!.alerts.respond.mutate({ alertId: code.id });
     expect(first.responders).toEqual([expect.objectContaining({ userId: t.user('general', 'nurse.er').id, role: 'nurse', respondedAt: expect.any(String) })]);
     const second = await as['doctor.icu']!.alerts.respond.mutate({ alertId: code.id });
