@@ -185,6 +185,31 @@ describe('hospital codes', () => {
   });
 });
 
+describe('calling a code from anywhere', () => {
+  it('a doctor calls a code from Call a code (#/code) with its confirm step, and every board gets its banner', async () => {
+    const { context, page } = await openScreen(browser, server.url, { token: await t.token('general', 'doctor.icu'), path: '/#/code' });
+    await page.getByRole('heading', { name: 'Call a hospital code', level: 1 }).waitFor();
+    // His own ward is chosen to begin with; this one is called for the ER.
+    await expect.poll(async () => (await page.getByLabel('Ward').locator('option:checked').textContent()) ?? '').toBe('Intensive Care (ICU)');
+    await page.getByLabel('Which code').selectOption({ label: 'Fire' });
+    await page.getByLabel('Ward').selectOption({ label: 'Emergency (ER)' });
+    await page.getByLabel('Bed or place (optional)').fill('Triage 2');
+    await page.getByRole('button', { name: 'Call code…' }).click();
+    await page.getByRole('dialog', { name: 'Call Fire in Emergency, room Triage 2?' }).getByRole('button', { name: 'Yes, call Fire' }).click();
+    await page.getByRole('status').filter({ hasText: 'Called: Fire — Emergency room Triage 2' }).waitFor({ timeout: 5_000 });
+    await scan(page, 'Call a code');
+    await screenshot(page, 'call-code');
+    await context.close();
+    await board.getByRole('alert', { name: 'Fire: Emergency room Triage 2' }).waitFor({ timeout: 3_000 });
+    await erBoard.getByRole('alert', { name: 'Fire: Emergency room Triage 2' }).waitFor({ timeout: 3_000 });
+    // Put out, so the later tests hear only what they raise.
+    const head = clientFor({ url: server.url, wsUrl: `ws://127.0.0.1:${server.port}/trpc` }, await t.token('general', 'head'));
+    const fire = (await head.alerts.getActive.query()).alerts.find((a) => a.code === 'fire');
+    await head.alerts.resolve.mutate({ alertId: fire!.id });
+    await board.getByRole('alert', { name: 'Fire: Emergency room Triage 2' }).waitFor({ state: 'detached', timeout: 3_000 });
+  });
+});
+
 describe('suppression windows', () => {
   let head: Page;
 
@@ -217,7 +242,7 @@ describe('suppression windows', () => {
     await tile(board, 'Call bell 311').waitFor({ timeout: 3_000 });
     await operator.alerts.cancel.mutate({ alertId: other.id });
     const strip = quietStrip(board);
-    await strip.getByText(/^Kept quiet: 1 — Fire drill until \d\d:\d\d:\d\d$/).waitFor({ timeout: 5_000 });
+    await strip.getByText(/^Kept quiet: 1 — Fire drill until (\d{1,2} \w{3}, )?\d\d:\d\d(:\d\d)?$/).waitFor({ timeout: 5_000 });
     await strip.getByText('Show what was kept quiet (1)').click();
     await strip.getByRole('list', { name: 'Alerts kept quiet' }).getByText('Smoke alarm 305').waitFor();
     expect(await tile(board, 'Smoke alarm 305').count()).toBe(0);

@@ -22,6 +22,7 @@ export const appScreens: AppScreen[] = [
   { name: 'assignments', account: 'nurse.icu', path: '/#/assignments', ready: (p) => p.getByRole('button', { name: /^Room 301/ }).first().waitFor() },
   { name: 'on-call', account: 'head', path: '/#/oncall', ready: (p) => p.locator('.oncall-seg').first().waitFor() },
   { name: 'escalations', account: 'head', path: '/#/escalations', ready: (p) => p.getByRole('heading', { level: 1 }).first().waitFor() },
+  { name: 'call-code', account: 'nurse.icu', path: '/#/code', ready: (p) => p.getByRole('heading', { name: 'Call a hospital code', level: 1 }).waitFor() },
   { name: 'suppressions', account: 'head', path: '/#/suppressions', ready: (p) => p.getByText(/^No windows|^Windows \(/).first().waitFor() },
   { name: 'admin-users', account: 'admin', path: '/#/admin/users', ready: (p) => p.getByRole('cell', { name: /Nia ICU Nurse/ }).first().waitFor() },
   { name: 'admin-departments', account: 'admin', path: '/#/admin/departments', ready: (p) => p.getByRole('cell', { name: /ICU/ }).first().waitFor() },

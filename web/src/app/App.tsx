@@ -4,6 +4,7 @@ import { ChangePassword } from '../auth/ChangePassword.js';
 import { SignIn } from '../auth/SignIn.js';
 import { TwoFactorSetup } from '../auth/TwoFactorSetup.js';
 import { Board } from '../board/Board.js';
+import { CallCode } from '../console/CallCode.js';
 import { Console } from '../console/Console.js';
 import { Escalations } from '../escalations/Escalations.js';
 import { mayExportIncident } from '../incident/IncidentLink.js';
@@ -58,6 +59,7 @@ export function App() {
       {screen === 'escalations' ? <Escalations /> : null}
       {screen === 'reach' ? <Reach /> : null}
       {screen === 'suppressions' ? <Suppressions user={user} /> : null}
+      {screen === 'code' ? <CallCode user={user} /> : null}
       {screen === 'incident' ? (
         <Suspense fallback={<p className="loading">Loading…</p>}>
           <IncidentRecord alertId={decodeURIComponent(route.sub)} />

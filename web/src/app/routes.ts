@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { SessionUser } from '../lib/session.js';
 
-export type Screen = 'board' | 'mine' | 'assignments' | 'oncall' | 'console' | 'escalations' | 'admin' | 'reach' | 'incident' | 'suppressions';
+export type Screen = 'board' | 'mine' | 'assignments' | 'oncall' | 'console' | 'escalations' | 'admin' | 'reach' | 'incident' | 'suppressions' | 'code';
 
 export const screenLabel: Record<Screen, string> = {
   board: 'Board',
@@ -13,15 +13,16 @@ export const screenLabel: Record<Screen, string> = {
   admin: 'Admin',
   reach: 'Reach me',
   suppressions: 'Suppressions',
+  code: 'Call a code',
   incident: 'Incident record', // reached from an alert's timeline (#/incident/<id>), not from the nav
 };
 
 /** Where each role may go; the first is where it lands after sign-in. The server enforces the same. */
 export const screensFor: Record<SessionUser['role'], Screen[]> = {
-  nurse: ['board', 'mine', 'assignments', 'oncall', 'reach'],
-  doctor: ['board', 'mine', 'oncall', 'reach'],
+  nurse: ['board', 'mine', 'assignments', 'oncall', 'reach', 'code'],
+  doctor: ['board', 'mine', 'oncall', 'reach', 'code'],
   operator: ['console', 'board', 'oncall'],
-  head_doctor: ['board', 'mine', 'escalations', 'assignments', 'oncall', 'suppressions', 'reach'],
+  head_doctor: ['board', 'mine', 'escalations', 'assignments', 'oncall', 'suppressions', 'reach', 'code'],
   admin: ['admin', 'board', 'mine', 'console', 'escalations', 'assignments', 'oncall', 'suppressions', 'reach'],
 };
 

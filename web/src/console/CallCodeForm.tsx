@@ -6,6 +6,7 @@ import { Field } from '../components/Field.js';
 import { client, errorMessage, serverFieldErrors, useTRPC } from '../lib/api.js';
 import { codeLabel } from '../lib/format.js';
 import { blankToUndefined, type FieldErrors, validate } from '../lib/validate.js';
+import { DepartmentOptions } from '../components/DepartmentOptions.js';
 
 const CODES = ['blue', 'rapid_response', 'fire', 'lockdown', 'missing_person'] as const;
 const EMPTY = { code: 'blue', departmentId: '', roomNumber: '' };
@@ -14,10 +15,11 @@ const EMPTY = { code: 'blue', departmentId: '', roomNumber: '' };
  * Call a hospital code: which code, where (department, room), then a confirm step — a code pages the
  * code team at once and sounds on every board of the hospital, muted or not, so a slip must not call one.
  */
-export function CallCodeForm() {
+/** `departmentId`: where the caller works, chosen to begin with (a nurse calls a code on her own ward). */
+export function CallCodeForm({ departmentId = '' }: { departmentId?: string | null } = {}) {
   const trpc = useTRPC();
   const departments = useQuery(trpc.hospitals.getDepartments.queryOptions());
-  const [values, setValues] = useState(EMPTY);
+  const [values, setValues] = useState({ ...EMPTY, departmentId: departmentId ?? '' });
   const [errors, setErrors] = useState<FieldErrors>({});
   const [confirm, setConfirm] = useState<RaiseCodeInput | null>(null);
   const [busy, setBusy] = useState(false);
@@ -79,14 +81,7 @@ export function CallCodeForm() {
         <Field label="Ward" error={errors.departmentId}>
           {(p) => (
             <select {...p} value={values.departmentId} onChange={set('departmentId')}>
-              <option value="">Choose…</option>
-              {(departments.data ?? [])
-                .filter((d) => d.isActive)
-                .map((d) => (
-                  <option key={d.id} value={d.id}>
-                    {d.name} ({d.code})
-                  </option>
-                ))}
+              <DepartmentOptions departments={departments.data} />
             </select>
           )}
         </Field>

@@ -5,6 +5,7 @@ import { Field } from '../components/Field.js';
 import { client, errorMessage, serverFieldErrors, useTRPC } from '../lib/api.js';
 import { typeLabel } from '../lib/format.js';
 import { blankToUndefined, type FieldErrors, validate } from '../lib/validate.js';
+import { DepartmentOptions } from '../components/DepartmentOptions.js';
 
 const ALERT_TYPES = ['medical', 'fall', 'equipment', 'fire', 'security', 'infection', 'other'];
 const EMPTY = { departmentId: '', roomNumber: '', alertType: 'medical', priority: 'high', title: '', description: '', expiresAt: '' };
@@ -93,14 +94,7 @@ export function RaiseAlertForm({ screensOf, checkScreens }: { screensOf: (depart
         <Field label="Department" error={errors.departmentId} hint={screensHint(values.departmentId ? screensOf(values.departmentId) : null)}>
           {(p) => (
             <select {...p} ref={deptRef} value={values.departmentId} onChange={set('departmentId')}>
-              <option value="">Choose…</option>
-              {(departments.data ?? [])
-                .filter((d) => d.isActive)
-                .map((d) => (
-                  <option key={d.id} value={d.id}>
-                    {d.name} ({d.code})
-                  </option>
-                ))}
+              <DepartmentOptions departments={departments.data} />
             </select>
           )}
         </Field>

@@ -5,6 +5,7 @@ import { Field } from '../components/Field.js';
 import { client, errorMessage, serverFieldErrors, useTRPC } from '../lib/api.js';
 import type { FieldErrors } from '../lib/validate.js';
 import { validate } from '../lib/validate.js';
+import { DepartmentOptions } from '../components/DepartmentOptions.js';
 
 const EMPTY = { departmentId: '', rooms: '', alertTypes: '', from: '', to: '', reason: '' };
 
@@ -84,14 +85,7 @@ export function SuppressionForm({ defaultDepartment, onCreated }: { defaultDepar
         <Field label="Department" error={errors.departmentId || undefined}>
           {(p) => (
             <select {...p} value={values.departmentId} onChange={set('departmentId')}>
-              <option value="">Choose…</option>
-              {(departments.data ?? [])
-                .filter((d) => d.isActive)
-                .map((d) => (
-                  <option key={d.id} value={d.id}>
-                    {d.name} ({d.code})
-                  </option>
-                ))}
+              <DepartmentOptions departments={departments.data} />
             </select>
           )}
         </Field>
