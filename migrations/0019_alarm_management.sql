@@ -200,7 +200,10 @@ BEGIN
   IF v_external IS NOT NULL AND v_code IS NULL THEN
     PERFORM pg_advisory_xact_lock(hashtextextended('clarion:external:' || v_hospital || ':' || v_source || ':' || v_external, 0));
     SELECT * INTO dup FROM alerts a
-    WHERE a.hospital_id = v_hospital AND a.source = v_source AND a.external_id = v_external AND a.status IN ('active', 'acknowledged', 'shelved')
+    WHERE a.hospital_id = v_hospital AND a.source = v_source AND a.external_id = v_external
+      AND (a.status IN ('active', 'acknowledged', 'shelved') OR (a.status = 'suppressed' AND a.suppression_id = v_supp.id))
+    ORDER BY a.status = 'suppressed', a.created_at
+    LIMIT 1
     FOR UPDATE;
   END IF;
 

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createAlert } from '../../server/alerts/service.js';
 import { createTestEnv, type TestEnv } from '../support/env.js';
 import { codeOf } from '../support/errors.js';
 import { clientFor, collectEvents, startTestServer, type TestServer } from '../support/server.js';
@@ -79,6 +80,21 @@ describe('suppression windows', () => {
     expect(await codeOf(as.admin!.suppressions.end.mutate({ id: s.id }))).toBe('CONFLICT');
     const { rows: audit } = await env.deps.db.execute<{ action: string }>(sql`SELECT action FROM audit_logs WHERE resource_id = ${s.id} ORDER BY seq`);
     expect(audit.map((a) => a.action)).toEqual(['suppression.created', 'suppression.ended']);
+  });
+
+  it("a sender's repeats of one alarm (HL7 alarm id) fold into the kept one while the window runs, whatever the dedup window", async () => {
+    await as.admin!.hospitals.updateSettings.mutate({ dedupWindowSeconds: 0 } as never);
+    const s = await as.head!.suppressions.create.mutate(window({ rooms: ['777'], reason: 'Bed 777 out of service' }));
+    const audit = { userId: null, hospitalId: t.hospital.general.id, ip: null, userAgent: 'test-hl7', sessionId: null };
+    const alarm = { hospitalId: t.hospital.general.id, title: 'SpO2 LOW', priority: 'high' as const, alertType: 'monitor', departmentId: icu(), roomNumber: '777', source: 'hl7:ICU gateway', externalId: 'ALM-1' };
+    const first = await createAlert(env.deps, null, audit, alarm);
+    const again = await createAlert(env.deps, null, audit, alarm);
+    expect(first.status).toBe('suppressed');
+    expect(again).toMatchObject({ id: first.id, deduplicated: true, status: 'suppressed', repeatCount: 1 });
+    await as.head!.suppressions.end.mutate({ id: s.id });
+    // After the window the same alarm id is a new, loud alert.
+    expect((await createAlert(env.deps, null, audit, alarm)).status).toBe('active');
+    await as.admin!.hospitals.updateSettings.mutate({ dedupWindowSeconds: 120 } as never);
   });
 
   it('never suppresses a code, even in a whole-department window', async () => {
