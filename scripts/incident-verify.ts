@@ -1,4 +1,4 @@
-// npm run incident:verify -- FILE [--public-key KEY] [--database-url URL]
+// npm run incident:verify -- FILE [--public-key KEY] [--database-url URL] [--export AUDIT_EXPORT.ndjson[.gz]]
 // Checks a signed incident record (alerts.incidentRecord; the web app's "Download signed record"):
 //   1. the Ed25519 signature, offline, with the public key the record names (and, with --public-key,
 //      that it is the key you expected: base64 SPKI or raw 32 bytes, PEM, or a file holding one);
@@ -8,6 +8,7 @@
 //      hash, same content, and the live row's hash still its content's.
 // Prints each problem and a verdict; exits 0 when everything checks, 1 on any mismatch, 2 on bad usage.
 import { existsSync, readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { parseArgs } from 'node:util';
 import { rowHash } from '../server/audit/chain.js';
 import { auditEntriesByIds } from '../server/alerts/incident-record.js';
@@ -16,7 +17,7 @@ import { auditProblems, canonicalJson, parsePublicKey, signatureProblems, toChai
 import { loadConfig } from '../server/config.js';
 import { createDatabase, createPool } from '../server/db/client.js';
 
-const usage = 'usage: npm run incident:verify -- FILE [--public-key KEY] [--database-url postgres://…]';
+const usage = 'usage: npm run incident:verify -- FILE [--public-key KEY] [--database-url postgres://…] [--export audit-export.ndjson.gz]';
 
 function readRecord(file: string): { record?: IncidentRecord; problem?: string } {
   let data: unknown;
@@ -60,7 +61,35 @@ async function databaseProblems(record: IncidentRecord, url: string): Promise<st
   }
 }
 
-const options = { 'public-key': { type: 'string' }, 'database-url': { type: 'string' } } as const;
+/**
+ * Every entry against an audit export (audit.exportLogs, NDJSON, gzip'd or not) taken independently of
+ * the record: same id at the same seq with the same hash. The risk team's check with no database access.
+ */
+function exportProblems(record: IncidentRecord, file: string): string[] {
+  const raw = readFileSync(file);
+  const text = (raw[0] === 0x1f && raw[1] === 0x8b ? gunzipSync(raw) : raw).toString('utf8');
+  const rows = new Map<string, { seq: string; hash: string }>();
+  for (const [i, line] of text.split('\n').entries()) {
+    if (!line.trim()) continue;
+    let row: { id?: unknown; seq?: unknown; hash?: unknown };
+    try {
+      row = JSON.parse(line);
+    } catch {
+      return [`line ${i + 1} of the export is not JSON (only NDJSON exports can be compared)`];
+    }
+    if (typeof row.id === 'string') rows.set(row.id, { seq: String(row.seq), hash: String(row.hash) });
+  }
+  const problems: string[] = [];
+  for (const e of record.audit) {
+    const row = rows.get(e.id);
+    const label = `entry seq ${e.seq} (${e.action})`;
+    if (!row) problems.push(`${label}: not in the export (another period or hospital, or removed)`);
+    else if (row.seq !== String(e.seq) || row.hash !== e.hash) problems.push(`${label}: the export has it at seq ${row.seq} with another hash`);
+  }
+  return problems;
+}
+
+const options = { 'public-key': { type: 'string' }, 'database-url': { type: 'string' }, export: { type: 'string' } } as const;
 
 function args() {
   try {
@@ -108,6 +137,13 @@ async function main(): Promise<number> {
     [`audit chain entries (${record.audit.length}), recomputed offline`, auditProblems(record)],
   ];
   if (values['database-url']) checks.push([`audit entries against the database`, await databaseProblems(record, values['database-url'])]);
+  if (values.export) {
+    if (!existsSync(values.export)) {
+      console.error(`--export ${values.export}: no such file`);
+      return 2;
+    }
+    checks.push([`audit entries against the export ${values.export}`, exportProblems(record, values.export)]);
+  }
 
   console.log(`Incident record of alert ${record.alert.id} (${record.alert.title}), ${record.hospital.name}, generated ${record.generatedAt} by ${record.generatedBy.name}`);
   console.log(`${record.events.length} event(s), ${record.pages.length} page(s), ${record.attempts.length} notification attempt(s), ${record.audit.length} audit entr${record.audit.length === 1 ? 'y' : 'ies'}`);
@@ -120,7 +156,7 @@ async function main(): Promise<number> {
   // A valid signature proves the record is unchanged since it was signed by that key; whose key it is
   // is the reader's question: compare with the hospital's published key, or pass --public-key.
   if (!expected) console.log(`note  signed by key ${record.signature.keyId}: compare with your hospital's published key (or pass --public-key)`);
-  if (!values['database-url']) console.log('note  not compared with a database (add --database-url to check the entries against the live audit log)');
+  if (!values['database-url'] && !values.export) console.log('note  not compared with a database or an export (add --database-url, or --export with an audit export in NDJSON)');
   console.log(failed ? `VERDICT: NOT VERIFIED (${failed} problem(s))` : 'VERDICT: VERIFIED');
   return failed ? 1 : 0;
 }

@@ -2,6 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { incidentRecordSchema, type IncidentRecord } from '../../server/alerts/incident-schemas.js';
@@ -31,7 +32,7 @@ const TITLE = 'Patient desaturating, bed 2';
 const REASON = 'In theatre with a trauma';
 
 const verify = (file: string, ...args: string[]) => runScript('scripts/incident-verify.ts', [file, ...args], {});
-const save = (name: string, text: string) => {
+const save = (name: string, text: string | Buffer) => {
   const file = join(dir, name);
   writeFileSync(file, text);
   return file;
@@ -130,6 +131,26 @@ describe('alerts.incidentRecord', () => {
     const withKey = await verify(file, '--public-key', out.record.signature.publicKey, '--database-url', env.databaseUrl);
     expect(withKey.stdout).toMatch(/ok +audit entries against the database/);
     expect(withKey.code, withKey.stdout + withKey.stderr).toBe(0);
+  });
+
+  it('the verify CLI checks every entry against an audit export (NDJSON, gzip), and fails one that disagrees', async () => {
+    const file = save('record-export.json', out.json);
+    // The export's row shape (worker/processors/export.ts): seq, id, …, hash, one JSON object a line.
+    const { rows } = await env.deps.db.execute<{ seq: string; id: string; action: string; hash: string }>(
+      sql`SELECT seq::text AS seq, id, action, hash FROM audit_logs WHERE hospital_id = ${out.record.alert.hospitalId} ORDER BY seq`,
+    );
+    const ndjson = (r: typeof rows) => `${r.map((x) => JSON.stringify({ seq: Number(x.seq), id: x.id, action: x.action, hash: x.hash })).join('\n')}\n`;
+    const good = await verify(file, '--export', save('export.ndjson.gz', gzipSync(ndjson(rows))));
+    expect(good.stdout).toMatch(/ok +audit entries against the export/);
+    expect(good.code, good.stdout).toBe(0);
+    const target = out.record.audit[0]!;
+    const forged = rows.map((r) => (r.id === target.id ? { ...r, hash: 'f'.repeat(64) } : r));
+    const bad = await verify(file, '--export', save('export-forged.ndjson', ndjson(forged)));
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(new RegExp(`FAIL .*entry seq ${target.seq} .*the export has it at seq ${target.seq} with another hash`));
+    const missing = await verify(file, '--export', save('export-short.ndjson', ndjson(rows.filter((r) => r.id !== target.id))));
+    expect(missing.stdout).toMatch(/not in the export/);
+    expect(missing.code).toBe(1);
   });
 
   it('fails a record changed by one byte, by one event removed, or with its signature altered', async () => {
